@@ -1,0 +1,55 @@
+// The `stockwatch` command. Thin on purpose: it parses the command name and hands the rest to
+// src/commands/<name>.ts, loaded lazily so that `check` never pays for BullMQ or nodemailer.
+import { isUserError, oneLine } from './errors';
+
+export interface CommandModule {
+  /** Runs the command with its own arguments; resolves to the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => CommandModule }> = {
+  run: { summary: 'run the daemon: poll on a schedule, notify, serve HTTP_PORT', load: () => require('./commands/run') },
+  poll: { summary: 'poll once (--once) and deliver the immediate notices it causes', load: () => require('./commands/poll') },
+  check: { summary: 'validate the rule files', load: () => require('./commands/check') },
+  eval: { summary: 'what the rules make of a saved overview, offline', load: () => require('./commands/eval') },
+  'notify-test': { summary: 'send a test notice to one channel', load: () => require('./commands/notify-test') },
+};
+
+export const USAGE = `Usage: stockwatch <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
+  .join('\n')}
+
+Run \`stockwatch <command> --help\` for a command's options.
+Configuration comes from the environment (S2_API_URL, REDIS_URL, RULES_DIR, ...): see the README.`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  let code: number;
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      process.stdout.write(USAGE + '\n');
+      code = name === undefined ? 1 : 0;
+    } else if (name === '--version' || name === '-V') {
+      process.stdout.write(require('../package.json').version + '\n');
+      code = 0;
+    } else {
+      const command = COMMANDS[name];
+      if (!command) {
+        process.stderr.write(`stockwatch: unknown command "${name}" (try: ${Object.keys(COMMANDS).join(', ')})\n`);
+        code = 1;
+      } else {
+        code = await command.load().run(rest);
+      }
+    }
+  } catch (err) {
+    // Bad input gets its one line; anything else is a bug, but still one line (the stack only
+    // with STOCKWATCH_DEBUG set), so that secrets in a stack's context never reach a terminal.
+    process.stderr.write(`stockwatch: ${oneLine(err)}\n`);
+    if (!isUserError(err) && process.env.STOCKWATCH_DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
+    code = 1;
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,17 @@
+/**
+ * An error caused by the user's input (argument, file, config, API body) rather than by a bug.
+ * Its message is one line that says where and what; the CLI prints it without a stack and exits 1.
+ */
+export class UserError extends Error {
+  override name = 'UserError';
+}
+
+export function isUserError(err: unknown): err is UserError {
+  return err instanceof UserError;
+}
+
+/** A one-line description of any thrown value, for logs and CLI output. */
+export function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
