@@ -1,0 +1,90 @@
+// Builders for engine tests: model objects written directly, not through the YAML loader.
+import type { Alert, Item, Rule, RuleSet, Silence } from '../../src/model';
+
+export const NOW = Date.parse('2024-06-05T12:00:00Z');
+export const HOUR = 3_600_000;
+
+const POS = { file: 'test.yaml', line: 1, col: 1 };
+
+export function item(overrides: Partial<Item> = {}): Item {
+  const base: Item = {
+    warehouseId: 'wh-1',
+    productId: 'p-1',
+    warehouse: 'Main',
+    sku: 'SKU-1',
+    product: 'Product 1',
+    brand: 'Acme',
+    knownProduct: true,
+    knownWarehouse: true,
+    available: 100,
+    incoming: 0,
+    reserved: 0,
+    updatedAt: '2024-06-05T11:00:00Z',
+    updatedAtMs: Date.parse('2024-06-05T11:00:00Z'),
+  };
+  const merged = { ...base, ...overrides };
+  if (overrides.updatedAt !== undefined && overrides.updatedAtMs === undefined) merged.updatedAtMs = Date.parse(overrides.updatedAt);
+  return merged;
+}
+
+/** An item whose product is not among the overview's products. */
+export function unknownProductItem(overrides: Partial<Item> = {}): Item {
+  return item({ sku: null, product: null, brand: null, knownProduct: false, ...overrides });
+}
+
+export function rule(overrides: Partial<Rule> & Pick<Rule, 'name' | 'type'>): Rule {
+  return {
+    severity: 'warning',
+    channels: ['ops'],
+    repeatEveryMs: 24 * HOUR,
+    sendResolved: true,
+    pos: POS,
+    ...overrides,
+  };
+}
+
+export const lowAvailable = (overrides: Partial<Rule> = {}): Rule =>
+  rule({ name: 'low-available', type: 'low_available', below: 10, countIncoming: false, ...overrides });
+export const negativeReserved = (overrides: Partial<Rule> = {}): Rule =>
+  rule({ name: 'negative-reserved', type: 'negative_reserved', severity: 'critical', ...overrides });
+export const stale = (overrides: Partial<Rule> = {}): Rule =>
+  rule({ name: 'stale-level', type: 'stale', olderThanMs: 48 * HOUR, ...overrides });
+export const unknownProduct = (overrides: Partial<Rule> = {}): Rule =>
+  rule({ name: 'unknown-product', type: 'unknown_product', ...overrides });
+
+export function silence(overrides: Partial<Silence> = {}): Silence {
+  const until = overrides.until ?? '2030-01-01T00:00:00Z';
+  return { until, untilMs: Date.parse(until), pos: POS, ...overrides };
+}
+
+export function ruleSet(rules: Rule[], silences: Silence[] = []): RuleSet {
+  return {
+    channels: { ops: { name: 'ops', kind: 'slack', webhookUrl: 'https://hooks.example.test/x' } },
+    defaultChannels: ['ops'],
+    rules,
+    silences,
+    files: ['test.yaml'],
+  };
+}
+
+/** A firing alert as evaluate() would make it, for diff tests. */
+export function alert(overrides: Partial<Alert> = {}): Alert {
+  return {
+    rule: 'low-available',
+    type: 'low_available',
+    severity: 'warning',
+    status: 'firing',
+    warehouseId: 'wh-1',
+    warehouse: 'Main',
+    productId: 'p-1',
+    sku: 'SKU-1',
+    product: 'Product 1',
+    available: 3,
+    incoming: 0,
+    reserved: 0,
+    updatedAt: '2024-06-05T11:00:00Z',
+    summary: null,
+    silenced: false,
+    ...overrides,
+  };
+}
