@@ -1,0 +1,124 @@
+// The rules folder -> a validated RuleSet, or every problem in every file at once, each as
+// `FILE:LINE:COL: message`. Bad content never throws; only an unreadable folder does.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RuleError, RuleSet } from '../model';
+import { UserError } from '../errors';
+import { MAX_FILE_BYTES, parseRuleFile, tooLargeMessage } from './parse';
+import { FileReader } from './reader';
+import { buildRuleSet, type DraftFile } from './ruleset';
+import { readRuleFile } from './validate';
+
+export type LoadResult = { ok: true; ruleSet: RuleSet } | { ok: false; errors: RuleError[] };
+
+const RULE_FILE = /\.ya?ml$/;
+
+/** A file to validate: `name` is what RuleSet.files records, `shownAs` what error messages print. */
+interface SourceFile {
+  name: string;
+  shownAs: string;
+  text?: string;
+  /** Set instead of text when the file could not be read. */
+  readError?: string;
+}
+
+/**
+ * Reads every *.yaml / *.yml file directly in `dir` (name order), validates them together. Never throws for bad content;
+ * throws UserError only when `dir` itself cannot be read (one line: `rules folder ./x: not found` / not a directory).
+ */
+export function loadRules(dir: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new UserError(`rules folder ${dir}: ${describeFsError(err)}`);
+  }
+  const files: SourceFile[] = [];
+  for (const name of entries.map((e) => e.name).filter(isRuleFileName).sort(byName)) {
+    const file = path.join(dir, name);
+    try {
+      // Directories named x.yaml are skipped; symlinks count by what they point to.
+      const stat = fs.statSync(file);
+      if (!stat.isFile()) continue;
+      if (stat.size > MAX_FILE_BYTES) {
+        files.push({ name, shownAs: file, readError: tooLargeMessage(stat.size) });
+        continue;
+      }
+      files.push({ name, shownAs: file, text: fs.readFileSync(file, 'utf8') });
+    } catch (err) {
+      files.push({ name, shownAs: file, readError: `cannot read the file: ${describeFsError(err)}` });
+    }
+  }
+  return validateSources(files, env);
+}
+
+/** Same, from in-memory files (name -> text); used by tests and property tests. `dir`-relative names. */
+export function loadRuleFiles(files: Array<{ name: string; text: string }>, env: NodeJS.ProcessEnv = process.env): LoadResult {
+  const sorted = [...files].sort((a, b) => byName(a.name, b.name));
+  return validateSources(sorted.map((f) => ({ name: f.name, shownAs: f.name, text: f.text })), env);
+}
+
+/** `FILE:LINE:COL: message` */
+export function formatRuleError(e: RuleError): string {
+  return `${e.file}:${e.line}:${e.col}: ${e.message}`;
+}
+
+/**
+ * Which names in the folder are rule files: *.yaml and *.yml, except hidden ones, so that editor
+ * lock and swap files (`.#stock.yaml`) are never read as rules while someone edits.
+ */
+export function isRuleFileName(name: string): boolean {
+  return RULE_FILE.test(name) && !name.startsWith('.');
+}
+
+/** Name order by code points, the same on every machine and locale. */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function validateSources(files: SourceFile[], env: NodeJS.ProcessEnv): LoadResult {
+  const errors: RuleError[] = [];
+  const drafts: DraftFile[] = [];
+  let complete = true;
+  for (const file of files) {
+    if (file.text === undefined) {
+      errors.push({ file: file.shownAs, line: 1, col: 1, message: file.readError ?? 'cannot read the file' });
+      complete = false;
+      continue;
+    }
+    const parsed = parseRuleFile(file.shownAs, file.text);
+    if (!parsed.ok) {
+      errors.push(...parsed.errors);
+      complete = false;
+      continue;
+    }
+    const reader = new FileReader(file.shownAs, parsed.parsed.doc, parsed.parsed.lineCounter, env, errors);
+    drafts.push({ name: file.name, draft: readRuleFile(reader, parsed.parsed.doc) });
+  }
+  const ruleSet = buildRuleSet(drafts, complete, errors);
+  if (ruleSet && errors.length === 0) return { ok: true, ruleSet };
+  return { ok: false, errors: sortAndDedupe(errors, files.map((f) => f.shownAs)) };
+}
+
+/** By file (in name order), line, column; an aliased value read twice is reported once. */
+function sortAndDedupe(errors: RuleError[], fileOrder: string[]): RuleError[] {
+  const rank = new Map(fileOrder.map((f, i) => [f, i]));
+  const seen = new Set<string>();
+  return errors
+    .filter((e) => {
+      const key = formatRuleError(e);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => (rank.get(a.file) ?? 0) - (rank.get(b.file) ?? 0) || a.line - b.line || a.col - b.col);
+}
+
+function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'not found';
+  if (code === 'ENOTDIR') return 'not a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+}

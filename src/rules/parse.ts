@@ -1,0 +1,136 @@
+// YAML text -> document, refusing what could hang or crash the process before validation sees it:
+// oversized files, absurd nesting (yaml composes recursively, and a stack overflow in the wrong place
+// can abort Node outright) and alias bombs ("billion laughs").
+import { CST, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import type { RuleError } from '../model';
+
+/** Hand-written rule files are a few KB; 1 MiB is thousands of rules and still parses in about a second. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** Real rule files nest about 6 levels; the estimate below counts generously. */
+export const MAX_NESTING = 64;
+/** Aliases are handy for sharing a `where` list; more copies than this is an attack, not a rule file. */
+export const MAX_ALIAS_COUNT = 50;
+
+export interface ParsedFile {
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+export type ParseResult = { ok: true; parsed: ParsedFile } | { ok: false; errors: RuleError[] };
+
+export function parseRuleFile(file: string, text: string): ParseResult {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_FILE_BYTES) return fail(file, 1, 1, tooLargeMessage(bytes));
+
+  const lineCounter = new LineCounter();
+  const tooDeep = firstTooDeepOffset(text);
+  if (tooDeep !== undefined) {
+    for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineCounter.addNewLine(i + 1);
+    const { line, col } = lineCounter.linePos(tooDeep);
+    return fail(file, line, col, `nested deeper than ${MAX_NESTING} levels; refusing the file`);
+  }
+
+  // Core schema (YAML 1.2): `yes`/`no`/`on` stay text and `0123` is not octal. Timestamps stay text too;
+  // the validator reads dates from the source text either way.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { file, line, col, message: yamlMessage(e.code, e.message) };
+      }),
+    };
+  }
+
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const at = firstAliasOffset(doc) ?? 0;
+    const { line, col } = lineCounter.linePos(at);
+    const why = err instanceof ReferenceError && /alias/i.test(err.message)
+      ? `aliases expand to too many copies (more than ${MAX_ALIAS_COUNT}); refusing a possible alias bomb`
+      : `cannot be read as data (${firstLine(err instanceof Error ? err.message : String(err))})`;
+    return fail(file, line, col, why);
+  }
+  return { ok: true, parsed: { doc, lineCounter } };
+}
+
+export function tooLargeMessage(bytes: number): string {
+  return `file too large (${(bytes / (1024 * 1024)).toFixed(1)} MiB; a rule file may be at most 1 MiB)`;
+}
+
+function fail(file: string, line: number, col: number, message: string): ParseResult {
+  return { ok: false, errors: [{ file, line, col, message }] };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].trim();
+}
+
+function yamlMessage(code: string, message: string): string {
+  const text = firstLine(message);
+  if (code === 'DUPLICATE_KEY') return `duplicate key: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+  if (code === 'MULTIPLE_DOCS') return 'more than one YAML document (---) in one file; use one document per file';
+  return `YAML syntax error: ${text}`;
+}
+
+function firstAliasOffset(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+/**
+ * Offset of the first token nested deeper than MAX_NESTING, by a generous estimate from yaml's own
+ * (iterative) lexer: block indentation levels + indicators on the line (`- - a`, `? :`) + open flow
+ * brackets. Real files stay far below the limit; the point is to never hand yaml's recursive composer
+ * thousands of levels.
+ */
+function firstTooDeepOffset(text: string): number | undefined {
+  const indents: number[] = [];
+  let flowDepth = 0;
+  let lineIndicators = 0;
+  let lineIndent = 0;
+  let atLineStart = true;
+  let skipScalarText = false;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    const start = offset;
+    const type = CST.tokenType(token);
+    // The lexer's control tokens (document mode, scalar marker, flow error end) are not in the source.
+    if (type !== 'doc-mode' && type !== 'scalar' && type !== 'flow-error-end') offset += token.length;
+    if (skipScalarText) {
+      skipScalarText = false;
+      if (type === null) continue;
+    }
+    if (type === 'scalar') {
+      skipScalarText = true; // the next token is the scalar's text, whatever characters it holds
+    } else if (type === 'newline') {
+      atLineStart = true;
+      lineIndent = 0;
+      lineIndicators = 0;
+      continue;
+    } else if (type === 'space') {
+      if (atLineStart) lineIndent = token.length;
+      continue;
+    } else if (type === 'comment' || type === 'doc-mode') {
+      continue;
+    }
+    if (atLineStart) {
+      atLineStart = false;
+      while (indents.length > 0 && indents[indents.length - 1] > lineIndent) indents.pop();
+      if (indents.length === 0 || indents[indents.length - 1] < lineIndent) indents.push(lineIndent);
+    }
+    if (type === 'flow-seq-start' || type === 'flow-map-start') flowDepth++;
+    else if (type === 'flow-seq-end' || type === 'flow-map-end') flowDepth = Math.max(0, flowDepth - 1);
+    else if (type === 'seq-item-ind' || type === 'explicit-key-ind' || type === 'map-value-ind') lineIndicators++;
+    if (indents.length + lineIndicators + flowDepth > MAX_NESTING) return start;
+  }
+  return undefined;
+}

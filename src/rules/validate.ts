@@ -1,0 +1,457 @@
+// One rule file's sections -> drafts. Everything that can be judged from the file alone is checked
+// here; what needs all files (references, duplicates, defaults) is checked in ruleset.ts.
+import { isMap, isScalar, type Document, type Pair } from 'yaml';
+import { RULE_TYPES, SEVERITIES, type Channel, type EmailChannel, type RuleType, type Severity, type SourcePos, type Where } from '../model';
+import { validateCron, validateTimezone } from './cron';
+import { FileReader, keyText, kindOf, shown, truncate, type KeyedMap, type Node, type Text } from './reader';
+import { checkSummary } from './summary';
+
+/** A name written somewhere that must match a channel or rule defined somewhere (maybe another file). */
+export interface Ref {
+  name: string;
+  at: SourcePos;
+  /** Where it was written, for messages, e.g. `rules[2].channels`. */
+  path: string;
+}
+
+export interface ChannelDraft {
+  name: string;
+  /** Absent when its settings had problems (reported); the name still counts as defined. */
+  channel?: Channel;
+  path: string;
+  /** The channel's key under `channels:`. */
+  at: SourcePos;
+}
+
+export interface DefaultsDraft {
+  at: SourcePos;
+  channels?: Ref[];
+  /** `channels` was given but could not be read (already reported): rules relying on it are not blamed. */
+  channelsBroken: boolean;
+  severity?: Severity;
+  repeatEveryMs?: number | null;
+  sendResolved?: boolean;
+}
+
+export interface RuleDraft {
+  path: string;
+  /** The name as written (even an invalid one, so that silences naming it are not blamed too). */
+  name?: string;
+  nameValid: boolean;
+  nameAt: SourcePos;
+  at: SourcePos;
+  type?: RuleType;
+  severity?: Severity;
+  repeatEveryMs?: number | null;
+  sendResolved?: boolean;
+  where?: Where;
+  summary?: string;
+  below?: number;
+  countIncoming?: boolean;
+  olderThanMs?: number;
+  channels?: Ref[];
+  channelsBroken: boolean;
+}
+
+export interface SilenceDraft {
+  path: string;
+  at: SourcePos;
+  where?: Where;
+  rule?: Ref;
+  until?: { iso: string; ms: number };
+  reason?: string;
+}
+
+export interface FileDraft {
+  channels: ChannelDraft[];
+  defaults?: DefaultsDraft;
+  rules: RuleDraft[];
+  silences: SilenceDraft[];
+}
+
+const TOP_LEVEL = ['channels', 'defaults', 'rules', 'silences'] as const;
+const DEFAULTS_KEYS = ['channels', 'severity', 'repeat_every', 'send_resolved'] as const;
+const COMMON_RULE_KEYS = ['name', 'type', 'severity', 'channels', 'repeat_every', 'send_resolved', 'where', 'summary'] as const;
+/** Keys only some rule types take; on any other type they are errors. */
+const TYPE_KEYS: Record<string, readonly RuleType[]> = {
+  below: ['low_available'],
+  count_incoming: ['low_available'],
+  older_than: ['stale'],
+};
+const RULE_KEYS = [...COMMON_RULE_KEYS, ...Object.keys(TYPE_KEYS)];
+const WHERE_KEYS = ['sku', 'product_id', 'brand', 'warehouse'] as const;
+const SILENCE_KEYS = ['where', 'rule', 'until', 'reason'] as const;
+const EMAIL_KEYS = ['to', 'digest', 'timezone', 'send_empty'] as const;
+
+const NAME = /^[A-Za-z0-9_-]+$/;
+const NAME_RULE = 'use letters, digits, "-" and "_"';
+
+export function readRuleFile(r: FileReader, doc: Document.Parsed): FileDraft {
+  const draft: FileDraft = { channels: [], rules: [], silences: [] };
+  const contents: Node = doc.contents;
+  // An empty file (or one holding only comments) contributes nothing.
+  if (contents === null || (isScalar(contents) && contents.value === null)) return draft;
+  if (!isMap(contents)) {
+    r.errorAt(contents, '', `expected a map with channels, defaults, rules and/or silences at the top level, got ${kindOf(contents)}`);
+    return draft;
+  }
+  const top = r.map(contents, '', 'a map', TOP_LEVEL);
+  if (!top) return draft;
+  for (const [section, pair] of top.pairs) {
+    // `rules:` with nothing under it is an empty section, as while one is being written.
+    if (isEmptyValue(r, pair.value)) continue;
+    if (section === 'channels') readChannels(r, pair, draft);
+    else if (section === 'defaults') draft.defaults = readDefaults(r, pair);
+    else if (section === 'rules') readRules(r, pair, draft);
+    else readSilences(r, pair, draft);
+  }
+  return draft;
+}
+
+// ---- channels -----------------------------------------------------------------------------------
+
+function readChannels(r: FileReader, section: Pair, draft: FileDraft): void {
+  const value = r.deref(section.value);
+  if (!isMap(value)) {
+    r.errorAt(value, 'channels', `expected a map of channel names to their settings, got ${kindOf(value)}`, section.key);
+    return;
+  }
+  for (const pair of value.items) {
+    const key = r.deref(pair.key);
+    const name = keyText(key);
+    if (name === undefined) {
+      r.errorAt(key, 'channels', `expected a channel name, got ${kindOf(key)}`);
+      continue;
+    }
+    const path = `channels.${truncate(name)}`;
+    if (!NAME.test(name)) {
+      r.errorAt(key, path, `channel name: ${NAME_RULE}`);
+      continue;
+    }
+    draft.channels.push({ name, channel: readChannel(r, name, pair, path), path, at: r.pos(key) });
+  }
+}
+
+function readChannel(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
+  const m = r.map(pair.value, path, 'channel settings (slack: or email:)', ['slack', 'email'], pair.key);
+  if (!m) return undefined;
+  const slack = m.pairs.get('slack');
+  const email = m.pairs.get('email');
+  if (slack && email) {
+    r.errorAt(email.key, path, 'a channel is either slack or email, not both; make two channels');
+    return undefined;
+  }
+  if (slack) return readSlack(r, name, slack, `${path}.slack`);
+  if (email) return readEmail(r, name, email, `${path}.email`);
+  if (!r.misspeltAs(m, 'slack') && !r.misspeltAs(m, 'email')) {
+    r.errorAt(m.map, path, 'missing "slack" or "email": say how this channel is reached');
+  }
+  return undefined;
+}
+
+function readSlack(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
+  const m = r.map(pair.value, path, 'slack settings (webhook_url)', ['webhook_url'], pair.key);
+  if (!m || !r.require(m, 'webhook_url')) return undefined;
+  const urlPair = m.pairs.get('webhook_url')!;
+  const url = r.text(urlPair.value, `${path}.webhook_url`, 'a URL', urlPair.key);
+  if (!url) return undefined;
+  // The whole URL is the secret: say what is wrong, never what it is.
+  if (!isHttpUrl(url.text)) {
+    r.errorAt(url.node, `${path}.webhook_url`, 'not an http(s) URL');
+    return undefined;
+  }
+  return { name, kind: 'slack', webhookUrl: url.text };
+}
+
+function readEmail(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
+  const m = r.map(pair.value, path, 'email settings (to, digest, timezone, send_empty)', EMAIL_KEYS, pair.key);
+  if (!m) return undefined;
+  let ok = r.require(m, 'to');
+  const channel: EmailChannel = { name, kind: 'email', to: [], timezone: 'UTC', sendEmpty: false };
+
+  const to = m.pairs.get('to');
+  if (to) {
+    const texts = r.textList(to.value, `${path}.to`, 'an email address', to.key);
+    if (!texts) ok = false;
+    for (const t of texts ?? []) {
+      // `a@x, b@y` in one string (handy from an environment variable) is a list too.
+      for (const part of t.text.split(',').map((s) => s.trim())) {
+        if (isEmailAddress(part)) channel.to.push(part);
+        else {
+          const got = t.fromEnv.length > 0 ? shown(t) : `"${truncate(part)}"`;
+          r.errorAt(t.node, `${path}.to`, `not an email address: ${got}`);
+          ok = false;
+        }
+      }
+    }
+  }
+
+  const timezone = m.pairs.get('timezone');
+  let zoneOk = true;
+  if (timezone) {
+    const t = r.text(timezone.value, `${path}.timezone`, 'an IANA time zone', timezone.key);
+    const problem = t && validateTimezone(t.text, t.fromEnv.length > 0 ? shown(t) : undefined);
+    if (t && !problem) channel.timezone = t.text;
+    else {
+      if (t && problem) r.errorAt(t.node, `${path}.timezone`, problem);
+      ok = zoneOk = false;
+    }
+  }
+
+  const digest = m.pairs.get('digest');
+  if (digest) {
+    const t = r.text(digest.value, `${path}.digest`, 'a cron expression', digest.key);
+    // With a bad zone, check the expression alone rather than reporting the zone twice.
+    const problem = t && validateCron(t.text, zoneOk ? channel.timezone : undefined);
+    if (t && !problem) channel.digest = t.text.trim();
+    else {
+      if (t && problem) {
+        r.errorAt(t.node, `${path}.digest`, t.fromEnv.length > 0 ? `${shown(t)} is not a valid 5- or 6-field cron expression` : problem);
+      }
+      ok = false;
+    }
+  }
+
+  const sendEmpty = m.pairs.get('send_empty');
+  if (sendEmpty) {
+    if (!digest) {
+      r.errorAt(sendEmpty.key, `${path}.send_empty`, 'only applies to digest channels; add `digest: <cron>` or remove it');
+      ok = false;
+    } else {
+      const value = r.boolean(sendEmpty.value, `${path}.send_empty`, sendEmpty.key);
+      if (value === undefined) ok = false;
+      else channel.sendEmpty = value;
+    }
+  }
+  return ok ? channel : undefined;
+}
+
+// ---- defaults -----------------------------------------------------------------------------------
+
+function readDefaults(r: FileReader, section: Pair): DefaultsDraft | undefined {
+  const m = r.map(section.value, 'defaults', 'a map of defaults (channels, severity, repeat_every, send_resolved)', DEFAULTS_KEYS, section.key);
+  if (!m) return undefined;
+  const draft: DefaultsDraft = { at: r.pos(section.key), channelsBroken: false };
+  const channels = m.pairs.get('channels');
+  if (channels) {
+    draft.channels = readChannelRefs(r, channels, 'defaults.channels');
+    draft.channelsBroken = draft.channels === undefined;
+  }
+  readSharedSettings(r, m, draft);
+  return draft;
+}
+
+/** severity, repeat_every and send_resolved: the keys both `defaults` and rules take. */
+function readSharedSettings(r: FileReader, m: KeyedMap, into: { severity?: Severity; repeatEveryMs?: number | null; sendResolved?: boolean }): void {
+  const severity = m.pairs.get('severity');
+  if (severity) into.severity = r.oneOf(severity.value, `${m.path}.severity`, 'severity', SEVERITIES, severity.key);
+  const repeat = m.pairs.get('repeat_every');
+  if (repeat) into.repeatEveryMs = r.duration(repeat.value, `${m.path}.repeat_every`, true, repeat.key);
+  const resolved = m.pairs.get('send_resolved');
+  if (resolved) into.sendResolved = r.boolean(resolved.value, `${m.path}.send_resolved`, resolved.key);
+}
+
+function readChannelRefs(r: FileReader, pair: Pair, path: string): Ref[] | undefined {
+  const texts = r.textList(pair.value, path, 'a channel name', pair.key);
+  if (!texts) return undefined;
+  const refs: Ref[] = [];
+  for (const t of texts) {
+    if (refs.some((ref) => ref.name === t.text)) continue; // listed twice: still one notice
+    refs.push({ name: t.text, at: r.pos(t.node), path });
+  }
+  return refs;
+}
+
+// ---- rules --------------------------------------------------------------------------------------
+
+function readRules(r: FileReader, section: Pair, draft: FileDraft): void {
+  const items = r.list(section.value, 'rules', 'a list of rules (each starting with "- name: ...")', section.key);
+  items?.forEach((item, i) => {
+    const rule = readRule(r, item, `rules[${i}]`);
+    if (rule) draft.rules.push(rule);
+  });
+}
+
+function readRule(r: FileReader, node: Node, path: string): RuleDraft | undefined {
+  const m = r.map(node, path, 'a rule (a map with name, type, ...)', RULE_KEYS);
+  if (!m) return undefined;
+  const at = r.pos(m.map);
+  const draft: RuleDraft = { path, nameValid: false, nameAt: at, at, channelsBroken: false };
+
+  const name = m.pairs.get('name');
+  if (r.require(m, 'name') && name) {
+    const t = r.text(name.value, `${path}.name`, 'a rule name', name.key);
+    if (t) {
+      draft.name = t.text;
+      draft.nameAt = r.pos(t.node);
+      draft.nameValid = NAME.test(t.text);
+      if (!draft.nameValid) r.errorAt(t.node, `${path}.name`, `${shown(t)}: ${NAME_RULE}`);
+    }
+  }
+
+  const type = m.pairs.get('type');
+  if (r.require(m, 'type', ` (one of ${RULE_TYPES.join(', ')})`) && type) {
+    draft.type = r.oneOf(type.value, `${path}.type`, 'rule type', RULE_TYPES, type.key);
+  }
+  if (draft.type) checkTypeKeys(r, m, draft.type);
+
+  readSharedSettings(r, m, draft);
+  const channels = m.pairs.get('channels');
+  if (channels) {
+    draft.channels = readChannelRefs(r, channels, `${path}.channels`);
+    draft.channelsBroken = draft.channels === undefined;
+  }
+  const where = m.pairs.get('where');
+  if (where) draft.where = readWhere(r, where, `${path}.where`);
+  const summary = m.pairs.get('summary');
+  if (summary) draft.summary = readSummary(r, summary, `${path}.summary`);
+
+  const below = m.pairs.get('below');
+  if (below) {
+    const value = r.integer(below.value, `${path}.below`, below.key);
+    if (value !== undefined && value < 0) r.errorAt(below.value, `${path}.below`, `must be 0 or more, got ${value}`, below.key);
+    else draft.below = value;
+  }
+  const countIncoming = m.pairs.get('count_incoming');
+  if (countIncoming) draft.countIncoming = r.boolean(countIncoming.value, `${path}.count_incoming`, countIncoming.key);
+  const olderThan = m.pairs.get('older_than');
+  if (olderThan) draft.olderThanMs = r.duration(olderThan.value, `${path}.older_than`, false, olderThan.key) ?? undefined;
+  return draft;
+}
+
+/** Keys of another rule type are errors; the type's own required keys must be there. */
+function checkTypeKeys(r: FileReader, m: KeyedMap, type: RuleType): void {
+  for (const [key, pair] of m.pairs) {
+    const types = TYPE_KEYS[key];
+    if (types && !types.includes(type)) {
+      r.errorAt(pair.key, `${m.path}.${key}`, `only applies to ${types.join(', ')} rules, not ${type}`);
+    }
+  }
+  if (type === 'low_available') r.require(m, 'below', ' (fires when available < below)');
+  if (type === 'stale') r.require(m, 'older_than', ' (a duration such as 48h)');
+}
+
+function readSummary(r: FileReader, pair: Pair, path: string): string | undefined {
+  const t = r.text(pair.value, path, 'a one-line template', pair.key);
+  if (!t) return undefined;
+  const check = checkSummary(t.text);
+  if (check.ok) return check.template;
+  // Problems name placeholders, not the text; for text from the environment say only where it came from.
+  for (const problem of check.problems) r.errorAt(t.node, path, t.fromEnv.length > 0 ? `${problem} (in ${shown(t)})` : problem);
+  return undefined;
+}
+
+// ---- where --------------------------------------------------------------------------------------
+
+function readWhere(r: FileReader, pair: Pair, path: string): Where | undefined {
+  const m = r.map(pair.value, path, `a map of filters (${WHERE_KEYS.join(', ')})`, WHERE_KEYS, pair.key);
+  if (!m) return undefined;
+  if (m.map.items.length === 0) {
+    r.errorAt(m.map, path, `empty; give at least one of ${WHERE_KEYS.join(', ')}, or leave "where" out`);
+    return undefined;
+  }
+  const where: Where = {};
+  let ok = m.pairs.size === m.map.items.length; // unknown keys were reported; do not half-apply a filter
+  for (const key of WHERE_KEYS) {
+    const entry = m.pairs.get(key);
+    if (!entry) continue;
+    const globs = r.textList(entry.value, `${path}.${key}`, 'a glob', entry.key);
+    if (globs) where[key] = globs.map((t: Text) => t.text);
+    else ok = false;
+  }
+  return ok ? where : undefined;
+}
+
+// ---- silences -----------------------------------------------------------------------------------
+
+function readSilences(r: FileReader, section: Pair, draft: FileDraft): void {
+  const items = r.list(section.value, 'silences', 'a list of silences (each starting with "- until: ...")', section.key);
+  items?.forEach((item, i) => {
+    const silence = readSilence(r, item, `silences[${i}]`);
+    if (silence) draft.silences.push(silence);
+  });
+}
+
+function readSilence(r: FileReader, node: Node, path: string): SilenceDraft | undefined {
+  const m = r.map(node, path, 'a silence (a map with until and where and/or rule)', SILENCE_KEYS);
+  if (!m) return undefined;
+  const draft: SilenceDraft = { path, at: r.pos(m.map) };
+  const where = m.pairs.get('where');
+  const rule = m.pairs.get('rule');
+  if (!where && !rule && !r.misspeltAs(m, 'where') && !r.misspeltAs(m, 'rule')) {
+    r.errorAt(m.map, path, 'needs "where", "rule" or both: a silence with neither would silence every alert');
+  }
+  if (where) draft.where = readWhere(r, where, `${path}.where`);
+  if (rule) {
+    const t = r.text(rule.value, `${path}.rule`, 'a rule name', rule.key);
+    if (t) draft.rule = { name: t.text, at: r.pos(t.node), path: `${path}.rule` };
+  }
+  const until = m.pairs.get('until');
+  if (r.require(m, 'until', ' (when the silence ends, e.g. 2026-12-31T00:00:00Z)') && until) {
+    const t = r.text(until.value, `${path}.until`, 'a timestamp', until.key);
+    if (t) {
+      const ms = parseTimestamp(t.text);
+      if (ms === undefined) {
+        r.errorAt(t.node, `${path}.until`, `expected a date and time with a timezone, e.g. 2026-12-31T00:00:00Z or 2026-12-31T08:00:00-05:00, got ${shown(t)}`);
+      } else {
+        draft.until = { iso: new Date(ms).toISOString(), ms };
+      }
+    }
+  }
+  const reason = m.pairs.get('reason');
+  if (reason) draft.reason = r.text(reason.value, `${path}.reason`, 'text', reason.key)?.text;
+  return draft;
+}
+
+// ---- value checks -------------------------------------------------------------------------------
+
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+
+/** ms since the epoch of an ISO 8601 date-time that names its timezone (`Z` or an offset); undefined otherwise. */
+export function parseTimestamp(text: string): number | undefined {
+  const m = TIMESTAMP.exec(text.trim());
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  const fraction = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
+  let offsetMinutes = 0;
+  const zone = m[8];
+  if (zone !== 'Z' && zone !== 'z') {
+    const digits = zone.slice(1).replace(':', '');
+    const hours = Number(digits.slice(0, 2));
+    const minutes = Number(digits.slice(2) || '0');
+    if (hours > 23 || minutes > 59) return undefined;
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
+  }
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day); // setUTCFullYear: years 0-99 are not moved to 19xx
+  utc.setUTCHours(hour, minute, second, fraction);
+  return utc.getTime() - offsetMinutes * 60_000;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month !== 2) return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
+
+/** `ops@example.com` or `Ops Team <ops@example.com>`; deliberately loose: the mail server has the last word. */
+export function isEmailAddress(text: string): boolean {
+  const named = /^[^<>]*<([^<>]+)>$/.exec(text);
+  return ADDRESS.test(named ? named[1].trim() : text);
+}
+
+function isEmptyValue(r: FileReader, value: Node): boolean {
+  const v = r.deref(value);
+  return v === null || v === undefined || (isScalar(v) && v.value === null);
+}
