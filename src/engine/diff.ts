@@ -79,15 +79,13 @@ export function diffAlerts(input: DiffInput): DiffResult {
   const next = new Map<string, AlertRecord>();
   const changed: AlertRecord[] = [];
   const removed: string[] = [];
-  const firingNow = new Set<string>();
   const checkHeld = heldItems.size > 0;
 
   for (const alert of current) {
     if (alert.status !== 'firing') continue;
     const key = alertKey(alert.rule, alert.warehouseId, alert.productId);
     // The same item twice in one overview: the first one counts.
-    if (firingNow.has(key)) continue;
-    firingNow.add(key);
+    if (next.has(key)) continue;
     const before = previous.get(key);
     if (checkHeld && heldItems.has(itemKey(alert.warehouseId, alert.productId))) {
       if (before !== undefined) next.set(key, before);
@@ -126,8 +124,9 @@ export function diffAlerts(input: DiffInput): DiffResult {
     if (kind !== null) events.push({ kind, alert, firstSeenMs: before.firstSeenMs });
   }
 
+  // `next` holds, so far, exactly the keys of the alerts firing now.
   for (const [key, before] of previous) {
-    if (firingNow.has(key)) continue;
+    if (next.has(key)) continue;
     const rule = rules.get(before.alert.rule);
     if (rule === undefined) {
       // The rule was removed or renamed: its alerts go without a word, nothing resolved them.
