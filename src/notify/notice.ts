@@ -1,0 +1,35 @@
+// What the notify stage is given to deliver. A notice is fixed when it is created (by a poll or a
+// digest tick) and stored in a queued job; it is rendered only at delivery, so it holds data, not text.
+import type { Alert } from '../model';
+
+/** What happened to an alert at the poll that produced the notice. */
+export type EventKind = 'new' | 'repeat' | 'resolved';
+
+export interface NoticeAlert extends Alert {
+  kind: EventKind;
+  /** When the alert started firing (ms since the epoch); for digests' "firing for". */
+  firstSeenMs: number;
+  brand?: string | null;
+}
+
+export type SourceEvent = 'unreachable' | 'recovered' | 'suspect';
+
+/** A notice is fixed when created (by a poll or a digest tick) and stored in a job; rendering happens at delivery. */
+export type Notice =
+  /** One poll's events for one channel. */
+  | { type: 'alerts'; id: string; createdAtMs: number; alerts: NoticeAlert[] }
+  /** `detail` says what was seen, e.g. `3 polls failed in a row; last error: S2 API timed out after 30s`; never a secret. */
+  | { type: 'source'; id: string; createdAtMs: number; event: SourceEvent; detail: string }
+  | {
+      type: 'digest';
+      id: string;
+      createdAtMs: number;
+      /** The previous digest's time; null for a channel's first digest. */
+      sinceMs: number | null;
+      /** IANA zone the channel's digest cron runs in; times in the digest are shown in it. */
+      timezone: string;
+      firing: NoticeAlert[];
+      newSince: NoticeAlert[];
+      resolvedSince: NoticeAlert[];
+    }
+  | { type: 'test'; id: string; createdAtMs: number; channel: string };

@@ -1,0 +1,269 @@
+// Plain-text building blocks shared by every renderer: the one-line form of an alert (SPEC section 5),
+// the order alerts are listed in, counts, and the per-rule sum of alerts left out of a long list.
+// Everything here returns unescaped text; each renderer escapes for its own medium.
+import type { Severity } from '../../model';
+import { formatDuration } from '../../duration';
+import type { EventKind, NoticeAlert } from '../notice';
+
+/** The status of an alert in words, as its line says it. */
+export const STATUS_WORDS: Record<EventKind, string> = {
+  new: 'firing',
+  repeat: 'still firing',
+  resolved: 'resolved',
+};
+
+/** The same events when counted in a header or a summary. */
+const COUNT_WORDS: Record<EventKind, string> = {
+  new: 'new',
+  repeat: 'still firing',
+  resolved: 'resolved',
+};
+
+const KINDS: readonly EventKind[] = ['new', 'repeat', 'resolved'];
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+const KIND_RANK: Record<EventKind, number> = { new: 0, repeat: 1, resolved: 2 };
+
+/** Most severe first. */
+export const SEVERITY_ORDER: readonly Severity[] = ['critical', 'warning', 'info'];
+
+const numberFormat = new Intl.NumberFormat('en-US');
+
+/** A count as people read it: `29,980`. */
+export function formatCount(n: number): string {
+  return numberFormat.format(n);
+}
+
+// C0/C1 controls and the Unicode line/paragraph separators: API text must not break a line
+// (nor an email header). Everything else, RTL text and emoji included, is kept as it is.
+const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Text from the API or the rules, made safe to sit inside one line. */
+export function oneLine(text: string): string {
+  return text.replace(LINE_BREAKING, ' ');
+}
+
+/** SKU, or the productId when the product has no SKU (the product is unknown, or its SKU is blank). */
+export function itemLabel(a: Pick<NoticeAlert, 'sku' | 'product' | 'productId'>): string {
+  if (a.sku !== null && a.sku.trim() !== '') return oneLine(a.sku);
+  const unknown = a.sku === null && a.product === null;
+  return `${unknown ? 'unknown product' : 'product'} ${oneLine(a.productId)}`;
+}
+
+/** Warehouse name, or its id when the warehouse is unknown or has no name. */
+export function warehouseLabel(a: Pick<NoticeAlert, 'warehouse' | 'warehouseId'>): string {
+  if (a.warehouse !== null && a.warehouse.trim() !== '') return oneLine(a.warehouse);
+  return `${a.warehouse === null ? 'unknown warehouse' : 'warehouse'} ${oneLine(a.warehouseId)}`;
+}
+
+/** `available 0, reserved -13, incoming 0` */
+export function levelText(a: Pick<NoticeAlert, 'available' | 'reserved' | 'incoming'>): string {
+  return `available ${a.available}, reserved ${a.reserved}, incoming ${a.incoming}`;
+}
+
+/** The rule's summary text, when the rule has one and it rendered to something. */
+export function summaryText(a: Pick<NoticeAlert, 'summary'>): string | null {
+  if (a.summary === null || a.summary.trim() === '') return null;
+  return oneLine(a.summary);
+}
+
+/**
+ * The line of one alert (SPEC section 5), e.g.
+ * `firing · negative-reserved (critical) · TEST-BLACK @ test warehouse · available 0, reserved -13, incoming 0 — TEST-BLACK reserved is negative`.
+ * Only this line says that its alert is resolved.
+ */
+export function alertLine(a: NoticeAlert): string {
+  return formatAlertLine(a, STATUS_WORDS[a.kind]);
+}
+
+/** An alert line with the status words given (a digest says `firing for 3d4h`) and optionally the product name. */
+export function formatAlertLine(a: NoticeAlert, status: string, opts: { productName?: boolean } = {}): string {
+  let item = itemLabel(a);
+  if (opts.productName && a.product !== null && a.product.trim() !== '') item += ` (${oneLine(a.product)})`;
+  const summary = summaryText(a);
+  return (
+    `${status} · ${oneLine(a.rule)} (${a.severity}) · ${item} @ ${warehouseLabel(a)} · ${levelText(a)}` +
+    (summary === null ? '' : ` — ${summary}`)
+  );
+}
+
+/** How long an alert has been firing when the notice was made, e.g. `3d4h`. */
+export function firingFor(a: Pick<NoticeAlert, 'firstSeenMs'>, atMs: number): string {
+  const ms = atMs - a.firstSeenMs;
+  return ms < 1000 ? '0s' : formatDuration(ms);
+}
+
+function compareText(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The order alerts are listed in: most severe first, then new before still firing before resolved,
+ * then by rule, item and warehouse; ids last, so that the order is total and renders are stable.
+ */
+export function compareAlerts(a: NoticeAlert, b: NoticeAlert): number {
+  return (
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
+    compareText(a.rule, b.rule) ||
+    compareText(itemLabel(a), itemLabel(b)) ||
+    compareText(warehouseLabel(a), warehouseLabel(b)) ||
+    compareText(a.productId, b.productId) ||
+    compareText(a.warehouseId, b.warehouseId)
+  );
+}
+
+export function sortAlerts(alerts: readonly NoticeAlert[]): NoticeAlert[] {
+  return [...alerts].sort(compareAlerts);
+}
+
+/** Digest order: by severity, then rule, then item; what happened at the last poll does not matter there. */
+export function compareByRule(a: NoticeAlert, b: NoticeAlert): number {
+  return (
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    compareText(a.rule, b.rule) ||
+    compareText(itemLabel(a), itemLabel(b)) ||
+    compareText(warehouseLabel(a), warehouseLabel(b)) ||
+    compareText(a.productId, b.productId) ||
+    compareText(a.warehouseId, b.warehouseId)
+  );
+}
+
+export type KindCounts = Record<EventKind, number>;
+
+export function countKinds(alerts: readonly NoticeAlert[]): KindCounts {
+  const counts: KindCounts = { new: 0, repeat: 0, resolved: 0 };
+  for (const a of alerts) counts[a.kind] += 1;
+  return counts;
+}
+
+/** `3 new, 1 still firing, 2 resolved` (kinds with no alert left out); '' when there are none. */
+export function formatKindCounts(counts: KindCounts): string {
+  return KINDS.filter((k) => counts[k] > 0)
+    .map((k) => `${formatCount(counts[k])} ${COUNT_WORDS[k]}`)
+    .join(', ');
+}
+
+/** `stockwatch: 3 new, 1 still firing, 2 resolved` */
+export function alertsHeadline(alerts: readonly NoticeAlert[]): string {
+  const counts = formatKindCounts(countKinds(alerts));
+  return `stockwatch: ${counts === '' ? 'no changes' : counts}`;
+}
+
+export interface RuleSum {
+  rule: string;
+  severity: Severity;
+  total: number;
+  counts: KindCounts;
+}
+
+/** Alerts summed up per rule, most severe rule first, then the biggest, then by name. */
+export function sumPerRule(alerts: readonly NoticeAlert[]): RuleSum[] {
+  const byRule = new Map<string, RuleSum>();
+  for (const a of alerts) {
+    let sum = byRule.get(a.rule);
+    if (sum === undefined) {
+      sum = { rule: a.rule, severity: a.severity, total: 0, counts: { new: 0, repeat: 0, resolved: 0 } };
+      byRule.set(a.rule, sum);
+    }
+    sum.total += 1;
+    sum.counts[a.kind] += 1;
+    // One rule has one severity; should a notice mix them, sort the rule by its most severe alert.
+    if (SEVERITY_RANK[a.severity] < SEVERITY_RANK[sum.severity]) sum.severity = a.severity;
+  }
+  return [...byRule.values()].sort(
+    (x, y) => SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] || y.total - x.total || compareText(x.rule, y.rule),
+  );
+}
+
+/** `low-available 25,000 new, 4,980 resolved` */
+export function formatRuleSum(sum: RuleSum): string {
+  return `${oneLine(sum.rule)} ${formatKindCounts(sum.counts)}`;
+}
+
+/**
+ * Joins parts with `sep` while the result stays within `maxChars`; when parts are left over,
+ * ends with `more(leftOver)` (which must be short). Measured after `measure` (e.g. escaping).
+ */
+export function joinWithin(
+  parts: readonly string[],
+  sep: string,
+  maxChars: number,
+  more: (leftOver: number) => string,
+  measure: (s: string) => string = (s) => s,
+): string {
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const next = out === '' ? parts[i] : out + sep + parts[i];
+    const tail = i + 1 < parts.length ? sep + more(parts.length - i - 1) : '';
+    if (measure(next + tail).length > maxChars) {
+      const rest = more(parts.length - i);
+      return out === '' ? rest : out + sep + rest;
+    }
+    out = next;
+  }
+  return out;
+}
+
+/** `… and 29,980 more: low-available 25,000 new, 4,980 resolved; negative-reserved 12 still firing` */
+export function restSummary(rest: readonly NoticeAlert[], maxChars: number, measure?: (s: string) => string): string {
+  const head = `… and ${formatCount(rest.length)} more: `;
+  const parts = sumPerRule(rest).map(formatRuleSum);
+  const measureWithHead = (s: string) => (measure ?? ((x: string) => x))(head + s);
+  return (
+    head +
+    joinWithin(parts, '; ', maxChars, (n) => `${formatCount(n)} more ${n === 1 ? 'rule' : 'rules'}`, measureWithHead)
+  );
+}
+
+/** Parts of a time in an IANA zone; UTC when the zone is not one Intl knows (config should have refused it). */
+function zonedParts(ms: number, timeZone: string): { parts: Record<string, string>; zone: string } {
+  let format: Intl.DateTimeFormat;
+  let zone = timeZone;
+  const options: Intl.DateTimeFormatOptions = {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  };
+  try {
+    format = new Intl.DateTimeFormat('en-US', { ...options, timeZone });
+  } catch {
+    zone = 'UTC';
+    format = new Intl.DateTimeFormat('en-US', { ...options, timeZone: 'UTC' });
+  }
+  const parts: Record<string, string> = {};
+  for (const p of format.formatToParts(new Date(ms))) parts[p.type] = p.value;
+  return { parts, zone };
+}
+
+/** `2026-05-01 08:00 America/Toronto` */
+export function formatZonedTime(ms: number, timeZone: string): string {
+  const { parts, zone } = zonedParts(ms, timeZone);
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${zone}`;
+}
+
+/** `2026-05-01`, the calendar date in that zone. */
+export function formatZonedDate(ms: number, timeZone: string): string {
+  const { parts } = zonedParts(ms, timeZone);
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+/** `2026-05-01 12:00 UTC` */
+export function formatUtcTime(ms: number): string {
+  return formatZonedTime(ms, 'UTC');
+}
+
+/** `42 firing (5 new, 3 resolved)`, or `all clear` when nothing fires. */
+export function digestCounts(d: { firing: readonly unknown[]; newSince: readonly unknown[]; resolvedSince: readonly unknown[] }): string {
+  const changes = [
+    d.newSince.length > 0 ? `${formatCount(d.newSince.length)} new` : '',
+    d.resolvedSince.length > 0 ? `${formatCount(d.resolvedSince.length)} resolved` : '',
+  ]
+    .filter((s) => s !== '')
+    .join(', ');
+  const state = d.firing.length === 0 ? 'all clear' : `${formatCount(d.firing.length)} firing`;
+  return `${state}${changes === '' ? '' : ` (${changes})`}`;
+}
