@@ -219,55 +219,53 @@ function readProducts(raw: unknown[], problems: string[]): Entries<ProductInfo> 
 // ---------------------------------------------------------------------------------------------
 // Items
 
-/** Largest warehouses x products grid kept as a bitset (16 MiB); past it every item uses maps. */
-const MAX_GRID_CELLS = 2 ** 27;
+/** Largest warehouses x products grid kept as an Int32Array (16 MiB); past it every item uses maps. */
+const MAX_GRID_CELLS = 2 ** 22;
 
 /**
- * Which item identities (warehouseId + productId) were seen. Items of a known warehouse and a
- * known product, nearly all of them, take one bit in a warehouses x products grid; the others
- * use nested maps. No key strings are built on the hot path.
+ * Where each item identity (warehouseId + productId) was first seen. Items of a known warehouse
+ * and a known product, nearly all of them, take one cell of a warehouses x products grid; the
+ * others use nested maps. No key strings are built on the hot path.
  */
 class SeenItems {
-  private readonly grid: Uint8Array | null;
-  private readonly others = new Map<string, Set<string>>();
+  /** index + 1 of the first item of each cell; 0 = not seen. */
+  private readonly grid: Int32Array | null;
+  private readonly others = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly warehouseCount: number,
     productCount: number,
   ) {
     const cells = warehouseCount * productCount;
-    this.grid = cells > 0 && cells <= MAX_GRID_CELLS ? new Uint8Array(Math.ceil(cells / 8)) : null;
+    this.grid = cells > 0 && cells <= MAX_GRID_CELLS ? new Int32Array(cells) : null;
   }
 
-  /** true the first time this identity is claimed, false for a duplicate. */
-  claim(warehouseId: string, productId: string, warehouse: WarehouseInfo | undefined, product: ProductInfo | undefined): boolean {
+  /** -1 the first time an identity is claimed (by item `index`); else the index of its first item. */
+  claim(
+    index: number,
+    warehouseId: string,
+    productId: string,
+    warehouse: WarehouseInfo | undefined,
+    product: ProductInfo | undefined,
+  ): number {
     // The same ids always resolve to the same entries, so an identity always takes the same path.
     if (this.grid !== null && warehouse !== undefined && product !== undefined) {
       const cell = product.index * this.warehouseCount + warehouse.index;
-      const byte = cell >>> 3;
-      const bit = 1 << (cell & 7);
-      if ((this.grid[byte] & bit) !== 0) return false;
-      this.grid[byte] |= bit;
-      return true;
+      const first = this.grid[cell];
+      if (first !== 0) return first - 1;
+      this.grid[cell] = index + 1;
+      return -1;
     }
     let products = this.others.get(warehouseId);
     if (products === undefined) {
-      products = new Set();
+      products = new Map();
       this.others.set(warehouseId, products);
     }
-    if (products.has(productId)) return false;
-    products.add(productId);
-    return true;
+    const first = products.get(productId);
+    if (first !== undefined) return first;
+    products.set(productId, index);
+    return -1;
   }
-}
-
-/** Index of the first item with these ids before `before` (only called for a duplicate). */
-function firstIndexOf(raw: unknown[], before: number, warehouseId: string, productId: string): number {
-  for (let j = 0; j < before; j++) {
-    const item = raw[j];
-    if (isObject(item) && item.warehouseId === warehouseId && isObject(item.level) && item.level.productId === productId) return j;
-  }
-  return -1;
 }
 
 function readItems(
@@ -311,8 +309,8 @@ function readItems(
     // evaluated once or held, never both. A duplicate carries no ids for the same reason.
     const warehouse = warehouses.good.get(warehouseId);
     const product = products.good.get(productId);
-    if (!seen.claim(warehouseId, productId, warehouse, product)) {
-      const first = firstIndexOf(raw, i, warehouseId, productId);
+    const first = seen.claim(i, warehouseId, productId, warehouse, product);
+    if (first >= 0) {
       malformed.push({ index: i, message: `items[${i}]: duplicate of items[${first}] (same warehouseId and productId), left out` });
       continue;
     }
