@@ -22,26 +22,17 @@ export function parseRuleFile(file: string, text: string): ParseResult {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_FILE_BYTES) return fail(file, 1, 1, tooLargeMessage(bytes));
 
-  const lineCounter = new LineCounter();
   const tooDeep = firstTooDeepOffset(text);
   if (tooDeep !== undefined) {
-    for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineCounter.addNewLine(i + 1);
-    const { line, col } = lineCounter.linePos(tooDeep);
-    return fail(file, line, col, `nested deeper than ${MAX_NESTING} levels; refusing the file`);
+    const before = text.slice(0, tooDeep).split('\n');
+    return fail(file, before.length, before[before.length - 1].length + 1, `nested deeper than ${MAX_NESTING} levels; refusing the file`);
   }
 
+  const lineCounter = new LineCounter();
   // Core schema (YAML 1.2): `yes`/`no`/`on` stay text and `0123` is not octal. Timestamps stay text too;
   // the validator reads dates from the source text either way.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        return { file, line, col, message: yamlMessage(e.code, e.message) };
-      }),
-    };
-  }
+  if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(file, doc, lineCounter) };
 
   try {
     doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -62,6 +53,28 @@ export function tooLargeMessage(bytes: number): string {
 
 function fail(file: string, line: number, col: number, message: string): ParseResult {
   return { ok: false, errors: [{ file, line, col, message }] };
+}
+
+/** After one mistake yaml often reports every following token too: keep one error per line, and at most a few. */
+const MAX_SYNTAX_ERRORS = 10;
+
+function syntaxErrors(file: string, doc: Document.Parsed, lineCounter: LineCounter): RuleError[] {
+  const errors: RuleError[] = [];
+  const lines = new Set<number>();
+  let omitted: { line: number; col: number; count: number } | undefined;
+  for (const e of doc.errors) {
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    if (lines.has(line)) continue;
+    lines.add(line);
+    if (errors.length < MAX_SYNTAX_ERRORS) errors.push({ file, line, col, message: yamlMessage(e.code, e.message) });
+    else if (omitted) omitted.count++;
+    else omitted = { line, col, count: 1 };
+  }
+  if (omitted) {
+    const { line, col, count } = omitted;
+    errors.push({ file, line, col, message: `YAML syntax error: ${count} more from here on, probably caused by the ones above; fix those first` });
+  }
+  return errors;
 }
 
 function firstLine(text: string): string {

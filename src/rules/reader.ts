@@ -18,6 +18,8 @@ export interface Text {
 
 export interface KeyedMap {
   map: YAMLMap;
+  /** The key the map sits under (`email:`), where problems of the map as a whole are reported; else the map. */
+  at: Node;
   path: string;
   /** Pairs by key text, in document order. */
   pairs: Map<string, Pair>;
@@ -91,13 +93,13 @@ export class FileReader {
       }
       pairs.set(name, pair);
     }
-    return { map: value, path, pairs };
+    return { map: value, at: keyNode ?? value, path, pairs };
   }
 
   /** Reports a missing required key at the map, unless an unknown key there was probably meant to be it. */
   require(m: KeyedMap, key: string, hint = ''): boolean {
     if (m.pairs.has(key)) return true;
-    if (!this.misspeltAs(m, key)) this.errorAt(m.map, m.path, `missing required key "${key}"${hint}`);
+    if (!this.misspeltAs(m, key)) this.errorAt(m.at, m.path, `missing required key "${key}"${hint}`);
     return false;
   }
 
@@ -227,7 +229,7 @@ export class FileReader {
       return single && [single];
     }
     if (value.items.length === 0) {
-      this.errorAt(value, path, `empty list; give at least one ${what}, or leave the key out`);
+      this.errorAt(value, path, 'empty list; give at least one entry, or leave the key out');
       return undefined;
     }
     const texts: Text[] = [];

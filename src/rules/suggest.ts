@@ -1,17 +1,17 @@
 // "did you mean" hints for misspelt keys, types, channel and rule names.
 
-/** Edit distance (insertions, deletions, substitutions), capped by the callers' short inputs. */
-export function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+/** Edit distance counting insertions, deletions, substitutions and swaps of neighbours ("emial") as one each. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    previous = current;
   }
-  return previous[b.length];
+  return d[a.length][b.length];
 }
 
 // Case and '-' versus '_' are the commonest slips ("Send-Resolved"); they count as no distance.
@@ -30,7 +30,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   for (const candidate of candidates) {
     const c = fold(candidate);
     if (c === w) return candidate;
-    const distance = levenshtein(w, c);
+    const distance = editDistance(w, c);
     const allowed = c.length >= 6 ? 2 : 1;
     let score = distance <= allowed ? distance : Infinity;
     if (score === Infinity && w.length >= 4 && (c.startsWith(w) || w.startsWith(c))) score = 3;

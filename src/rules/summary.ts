@@ -1,23 +1,8 @@
 // `summary` templates: one line of text with {{field}} placeholders filled from the alert.
+import { SUMMARY_FIELDS } from '../engine/template';
 import { closest } from './suggest';
 
-/** The placeholders a summary may use: the alert's fields (SPEC section 4) plus the item's brand. */
-export const SUMMARY_FIELDS = [
-  'rule',
-  'severity',
-  'sku',
-  'product',
-  'productId',
-  'warehouse',
-  'warehouseId',
-  'available',
-  'incoming',
-  'reserved',
-  'updatedAt',
-  'brand',
-] as const;
-
-export type SummaryField = (typeof SUMMARY_FIELDS)[number];
+// The placeholders are the engine's (it renders them): one list, so `check` accepts exactly what renders.
 
 export type SummaryCheck = { ok: true; template: string } | { ok: false; problems: string[] };
 

@@ -144,7 +144,7 @@ function readChannel(r: FileReader, name: string, pair: Pair, path: string): Cha
   if (slack) return readSlack(r, name, slack, `${path}.slack`);
   if (email) return readEmail(r, name, email, `${path}.email`);
   if (!r.misspeltAs(m, 'slack') && !r.misspeltAs(m, 'email')) {
-    r.errorAt(m.map, path, 'missing "slack" or "email": say how this channel is reached');
+    r.errorAt(m.at, path, 'missing "slack" or "email": say how this channel is reached');
   }
   return undefined;
 }
@@ -379,7 +379,7 @@ function readSilence(r: FileReader, node: Node, path: string): SilenceDraft | un
   const where = m.pairs.get('where');
   const rule = m.pairs.get('rule');
   if (!where && !rule && !r.misspeltAs(m, 'where') && !r.misspeltAs(m, 'rule')) {
-    r.errorAt(m.map, path, 'needs "where", "rule" or both: a silence with neither would silence every alert');
+    r.errorAt(m.at, path, 'needs "where", "rule" or both: a silence with neither would silence every alert');
   }
   if (where) draft.where = readWhere(r, where, `${path}.where`);
   if (rule) {
