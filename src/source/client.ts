@@ -15,9 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
 import { formatDuration } from '../duration';
-import { oneLine } from '../errors';
-import type { Overview } from '../model';
-import { jsonErrorReason, OverviewError, stripBom, toOverview } from './overview';
+import { jsonErrorReason, OverviewError, stripBom, toOverview, type SourceOverview } from './overview';
 
 export interface SourceConfig {
   /** Base URL, e.g. `https://s2.example.com/api`; `/inventory/overview` is appended. */
@@ -54,7 +52,8 @@ export class SourceError extends Error {
 }
 
 export interface FetchResult {
-  overview: Overview;
+  /** An `Overview`, plus `malformedEntries` (bad warehouse/product entries) for the log. */
+  overview: SourceOverview;
   /** Size of the body as parsed (after decompression). */
   bytes: number;
   /** From sending the request to having the whole (decoded) body. */
@@ -136,7 +135,7 @@ export async function fetchOverview(cfg: SourceConfig, signal?: AbortSignal): Pr
   } catch (err) {
     throw new SourceError('not_json', `S2 API body is not JSON: ${redact(jsonErrorReason(err), cfg.token)}`);
   }
-  let overview: Overview;
+  let overview: SourceOverview;
   try {
     overview = toOverview(json);
   } catch (err) {
@@ -153,7 +152,7 @@ function download(url: URL, cfg: SourceConfig, signal: AbortSignal | undefined):
 
   return new Promise<Buffer>((resolve, reject) => {
     let settled = false;
-    const finish = (err: Error | null, body?: Buffer): void => {
+    const finish = (err: unknown, body?: Buffer): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -167,7 +166,7 @@ function download(url: URL, cfg: SourceConfig, signal: AbortSignal | undefined):
     };
     const fail = (kind: SourceFailureKind, message: string, status?: number): void =>
       finish(new SourceError(kind, redact(message, cfg.token), status));
-    const onAbort = (): void => finish(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const onAbort = (): void => finish(signal?.reason ?? new Error('aborted'));
 
     const req = client.request(url, {
       method: 'GET',
@@ -181,10 +180,11 @@ function download(url: URL, cfg: SourceConfig, signal: AbortSignal | undefined):
       // One fresh connection per poll: polls are minutes apart and no idle socket outlives one.
       agent: false,
     });
-    const timer = setTimeout(() => fail('timeout', `S2 API timed out after ${formatTimeout(cfg.timeoutMs)}`), cfg.timeoutMs);
+    // setTimeout fires at once past 2^31-1 ms; nobody means a timeout that long anyway.
+    const timer = setTimeout(() => fail('timeout', `S2 API timed out after ${formatTimeout(cfg.timeoutMs)}`), Math.min(cfg.timeoutMs, 2 ** 31 - 1));
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    req.on('error', (err) => fail('unreachable', `S2 API unreachable (${oneLine(err)})`));
+    req.on('error', (err) => fail('unreachable', `S2 API unreachable (${messageOf(err)})`));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
@@ -238,7 +238,7 @@ function download(url: URL, cfg: SourceConfig, signal: AbortSignal | undefined):
           if (err === null) finish(null, decoded);
           else if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
             fail('too_large', `S2 API body exceeds the ${formatBytes(maxBytes)} limit once decompressed`);
-          } else fail('not_json', `S2 API body could not be decompressed (${encoding}: ${oneLine(err)})`);
+          } else fail('not_json', `S2 API body could not be decompressed (${encoding}: ${messageOf(err)})`);
         });
       });
     });
@@ -257,6 +257,12 @@ const DECODERS = new Map<string, Decoder | undefined>([
   ['br', zlib.brotliDecompress],
 ]);
 
+/** The message of an error from Node, on one line (no `instanceof`: it may come from another realm). */
+function messageOf(err: unknown): string {
+  const message = typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
+  return message.replace(/\s+/g, ' ').trim();
+}
+
 function redirectNote(status: number): string {
   // Following a redirect could hand the token to another host; ops should fix S2_API_URL instead.
   return status >= 300 && status < 400 ? ' (redirects are not followed; check S2_API_URL)' : '';
@@ -266,9 +272,21 @@ function describeHeader(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
-/** Removes the token from text that came from elsewhere (Node, the server), should it ever be there. */
-function redact(text: string, token: string): string {
-  return token.length > 0 && text.includes(token) ? text.split(token).join('[token]') : text;
+const REDACT_WINDOW = 8;
+
+/**
+ * Removes the token from text that came from elsewhere (Node, the server), should it ever be
+ * there: the whole token, and any piece of REDACT_WINDOW characters of it (JSON.parse quotes a
+ * short cut of the body, which could hold part of an echoed token).
+ */
+export function redact(text: string, token: string): string {
+  if (token.length === 0) return text;
+  let out = text.split(token).join('[token]');
+  for (let start = 0; start + REDACT_WINDOW <= token.length; start++) {
+    const piece = token.slice(start, start + REDACT_WINDOW);
+    if (out.includes(piece)) out = out.split(piece).join('[token]');
+  }
+  return out;
 }
 
 function formatTimeout(ms: number): string {

@@ -117,7 +117,8 @@ const REASON_MAX = 120;
 
 /** JSON.parse's message, on one line and short (V8 quotes a piece of the input in it). */
 export function jsonErrorReason(err: unknown): string {
-  const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  const message = typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
+  const text = message.replace(/\s+/g, ' ').trim();
   return text.length > REASON_MAX ? `${text.slice(0, REASON_MAX - 1)}…` : text;
 }
 

@@ -452,4 +452,22 @@ describe('toOverview at scale (sanity, not timing)', () => {
     });
     expect(wrong).toEqual([]);
   });
+
+  it('finds duplicates the same way when the warehouses x products grid would be too big', () => {
+    const warehouses = Array.from({ length: 2100 }, (_, w) => ({ id: `w${w}` }));
+    const products = Array.from({ length: 2000 }, (_, p) => ({ id: `p${p}` }));
+    const items = [
+      item({ warehouseId: 'w0' }, { productId: 'p0' }),
+      item({ warehouseId: 'w2099' }, { productId: 'p1999' }),
+      item({ warehouseId: 'w0' }, { productId: 'p0' }),
+      item({ warehouseId: 'w2099' }, { productId: 'p1999' }),
+      item({ warehouseId: 'w1' }, { productId: 'p0' }),
+    ];
+    const overview = toOverview({ warehouses, products, items });
+    expect(overview.items.map((i) => `${i.warehouseId}/${i.productId}`)).toEqual(['w0/p0', 'w2099/p1999', 'w1/p0']);
+    expect(overview.malformed.map((m) => m.message)).toEqual([
+      'items[2]: duplicate of items[0] (same warehouseId and productId), left out',
+      'items[3]: duplicate of items[1] (same warehouseId and productId), left out',
+    ]);
+  });
 });
