@@ -21,7 +21,8 @@ export function rulesDirOf(command: string, option: string | boolean | undefined
   return env.RULES_DIR !== undefined && env.RULES_DIR !== '' ? env.RULES_DIR : './rules';
 }
 
-function count(n: number, noun: string): string {
+/** `1 rule`, `2 rules`. */
+export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
@@ -31,9 +32,9 @@ export function describeRuleSet(ruleSet: RuleSet, dir: string, nowMs: number): s
   // A silence past its `until` does nothing any more: worth a word, not an error.
   const expired = ruleSet.silences.filter((s) => s.untilMs <= nowMs).length;
   return (
-    `${count(ruleSet.rules.length, 'rule')}, ${count(Object.keys(ruleSet.channels).length, 'channel')}, ` +
-    `${count(ruleSet.silences.length, 'silence')}${expired > 0 ? ` (${expired} expired)` : ''} ` +
-    `in ${count(ruleSet.files.length, 'file')} (${shownDir})`
+    `${plural(ruleSet.rules.length, 'rule')}, ${plural(Object.keys(ruleSet.channels).length, 'channel')}, ` +
+    `${plural(ruleSet.silences.length, 'silence')}${expired > 0 ? ` (${expired} expired)` : ''} ` +
+    `in ${plural(ruleSet.files.length, 'file')} (${shownDir})`
   );
 }
 

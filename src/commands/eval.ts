@@ -6,10 +6,11 @@ import { itemKey, RULE_TYPES, SEVERITIES, type Alert, type Item, type MalformedI
 import { compileRuleSet, evaluate, silenceChecker, type CompiledRuleSet } from '../engine/evaluate';
 import { compareAlerts } from '../engine/order';
 import { resolvedBetween } from '../engine/resolved';
+import { oneLineText } from '../engine/template';
 import { formatRuleError, loadRules } from '../rules/load';
 import { describeValue, jsonErrorReason, OverviewError, stripBom, toOverview, type SourceOverview } from '../source/overview';
 import { parseCommandArgs, printUsage } from './args';
-import { rulesDirOf } from './check';
+import { plural, rulesDirOf } from './check';
 
 const USAGE = `Usage: stockwatch eval --overview FILE [--previous FILE] [--now ISO] [--rules DIR] [--json]
 
@@ -173,11 +174,6 @@ function displayWidth(text: string): number {
   return width;
 }
 
-/** API text goes into one table cell: no line breaks or control characters. */
-function cell(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
-}
-
 type Align = 'left' | 'right';
 
 function renderTable(header: string[], align: Align[], rows: string[][]): string {
@@ -207,19 +203,20 @@ export function formatAlertTable(alerts: readonly Alert[]): string {
     header.push('SUMMARY');
     align.push('left');
   }
+  // API text goes into one table cell each: no line breaks or control characters.
   const rows = alerts.map((a) => {
     const row = [
       a.rule,
       a.severity,
       a.status,
-      cell(a.sku ?? a.productId),
-      cell(a.warehouse ?? a.warehouseId),
+      oneLineText(a.sku ?? a.productId),
+      oneLineText(a.warehouse ?? a.warehouseId),
       String(a.available),
       String(a.reserved),
       String(a.incoming),
     ];
     if (withSilenced) row.push(a.silenced ? 'silenced' : '');
-    if (withSummary) row.push(cell(a.summary ?? ''));
+    if (withSummary) row.push(oneLineText(a.summary ?? ''));
     return row;
   });
   return renderTable(header, align, rows);
@@ -229,7 +226,6 @@ function footer(firing: readonly Alert[], resolved: readonly Alert[] | null, ite
   const silenced = firing.filter((a) => a.silenced).length;
   const parts = [`${firing.length} firing${silenced > 0 ? ` (${silenced} silenced)` : ''}`];
   if (resolved !== null) parts.push(`${resolved.length} resolved`);
-  const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
   return `${parts.join(', ')}; ${plural(itemCount, 'item')}, ${plural(ruleCount, 'rule')}, at ${new Date(nowMs).toISOString()}\n`;
 }
 

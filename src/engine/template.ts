@@ -36,6 +36,11 @@ export const MISSING = '-';
 /** Control characters (newlines included) in API text would break the one-line promise. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
+/** Text on one line: each run of control characters (line breaks included) becomes one space. */
+export function oneLineText(text: string): string {
+  return text.replace(CONTROL, ' ');
+}
+
 /** The names of the placeholders in a template that are not summary fields, for the loader. */
 export function unknownPlaceholders(template: string): string[] {
   const unknown: string[] = [];
@@ -94,7 +99,7 @@ export class CompiledTemplate {
     for (let i = 0; i < this.fields.length; i++) {
       out += fieldValue(this.fields[i], alert, brand, rule) + this.literals[i + 1];
     }
-    return out.replace(CONTROL, ' ');
+    return oneLineText(out);
   }
 }
 
