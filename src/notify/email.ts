@@ -163,11 +163,13 @@ export class EmailSender {
     const e: SmtpError = typeof err === 'object' && err !== null ? (err as SmtpError) : new Error(String(err));
     const reply = typeof e.response === 'string' ? e.response : null;
     const detail = reply ?? e.message;
-    const replyPermanent = typeof e.responseCode === 'number' ? isPermanentReply(e.responseCode) : null;
+    // nodemailer marks replies itself (5xx except 503); the code is the fallback for errors it did not mark
+    const replyPermanent =
+      typeof e.responseCode === 'number' ? (typeof e.permanent === 'boolean' ? e.permanent : isPermanentReply(e.responseCode)) : null;
 
     if (e.code === 'EAUTH' || e.code === 'ENOAUTH') {
-      // Wrong or missing credentials do not fix themselves; say so without the password.
-      return new DeliveryError(this.clean(`SMTP authentication failed at ${this.where}: ${detail}`), true);
+      // Wrong or missing credentials do not fix themselves; a 454 "temporary authentication failure" does.
+      return new DeliveryError(this.clean(`SMTP authentication failed at ${this.where}: ${detail}`), replyPermanent ?? true);
     }
     if (e.code === 'ETLS' || (e.originalCode !== undefined && TLS_CODE.test(e.originalCode))) {
       // Transient on purpose: a certificate gets renewed or fixed, and the notices waiting meanwhile

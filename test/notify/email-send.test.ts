@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { isUserError } from '../../src/errors';
 import { EmailSender, parseSmtpUrl } from '../../src/notify/email';
@@ -171,6 +171,25 @@ describe('EmailSender', () => {
     expect(e.message).toMatch(new RegExp(`^SMTP server 127\\.0\\.0\\.1:${port} connection failed: .*ECONNREFUSED`));
   });
 
+  it('gives up on a server that never greets, as a transient error (timeouts can be set in the URL)', async () => {
+    const sockets: Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket)); // accepts and says nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const e = await failure(connect(`smtp://127.0.0.1:${port}?ignoreTLS=true&greetingTimeout=200`).send(['a@example.com'], message));
+      expect(e.permanent).toBe(false);
+      expect(e.message).toMatch(new RegExp(`^SMTP server 127\\.0\\.0\\.1:${port} timed out: `));
+    } finally {
+      sender?.close();
+      sender = undefined;
+      await new Promise<void>((resolve) => {
+        silent.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    }
+  });
+
   it('logs in with the URL credentials, percent-decoded', async () => {
     server = await smtpServer(authRequired);
     const mail = connect(`smtp://stock:${PASSWORD_URL}@127.0.0.1:${server.port}?ignoreTLS=true`);
@@ -191,6 +210,20 @@ describe('EmailSender', () => {
     const v = await failure(mail.verify());
     expect(v.permanent).toBe(true);
     expect(server.delivered).toHaveLength(0);
+  });
+
+  it('treats a temporary authentication failure (454) as transient', async () => {
+    server = await smtpServer({
+      ...authRequired,
+      onAuth(_auth, _session, callback) {
+        const err = new Error('4.7.0 Temporary authentication failure') as Error & { responseCode: number };
+        err.responseCode = 454;
+        callback(err);
+      },
+    });
+    const e = await failure(connect(`smtp://stock:${PASSWORD_URL}@127.0.0.1:${server.port}?ignoreTLS=true`).send(['a@example.com'], message));
+    expect(e.permanent).toBe(false);
+    expect(e.message).toMatch(/^SMTP authentication failed at 127\.0\.0\.1:\d+: 454 4\.7\.0 Temporary authentication failure$/);
   });
 
   it('turns a server that requires a login the URL does not give into a permanent error', async () => {

@@ -23,6 +23,7 @@ import {
   restSummary,
   sortAlerts,
   summaryText,
+  truncate,
   warehouseLabel,
 } from './text';
 
@@ -62,12 +63,7 @@ export function htmlEscape(text: string): string {
 }
 
 function subject(text: string): string {
-  const line = oneLine(`[stockwatch] ${text}`);
-  if (line.length <= SUBJECT_MAX) return line;
-  let cut = line.slice(0, SUBJECT_MAX - 1);
-  const last = cut.charCodeAt(cut.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
-  return `${cut}…`;
+  return truncate(oneLine(`[stockwatch] ${text}`), SUBJECT_MAX);
 }
 
 // ---- HTML pieces ------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ import {
   restSummary,
   sortAlerts,
   sumPerRule,
-  formatRuleSum,
   joinWithin,
+  truncate,
 } from './text';
 
 export interface SlackPayload {
@@ -47,17 +47,9 @@ export function slackEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/**
- * Cuts escaped text to at most `max` UTF-16 units, ending in `…`, without splitting a surrogate
- * pair (an emoji) or an entity (`&amp;`).
- */
+/** Cuts escaped text to at most `max` units without splitting an emoji or an entity (`&amp;`). */
 export function fitEscaped(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let cut = text.slice(0, max - 1);
-  const last = cut.charCodeAt(cut.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
-  cut = cut.replace(/&[a-z]{0,3}$/, '');
-  return `${cut}…`;
+  return truncate(text, max, { entities: true });
 }
 
 type TextObject = { type: 'mrkdwn'; text: string; verbatim: true } | { type: 'plain_text'; text: string; emoji: true };
@@ -81,7 +73,7 @@ class SlackMessage {
   }
 
   header(plain: string): void {
-    this.push({ type: 'header', text: { type: 'plain_text', text: fitPlain(plain, SLACK_LIMITS.headerText), emoji: true } });
+    this.push({ type: 'header', text: { type: 'plain_text', text: truncate(plain, SLACK_LIMITS.headerText), emoji: true } });
   }
 
   section(mrkdwn: string): void {
@@ -143,14 +135,6 @@ class SlackMessage {
   }
 }
 
-function fitPlain(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let cut = text.slice(0, max - 1);
-  const last = cut.charCodeAt(cut.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
-  return `${cut}…`;
-}
-
 function footer(n: Notice): string {
   return slackEscape(`stockwatch · ${formatUtcTime(n.createdAtMs)}`);
 }
@@ -161,7 +145,7 @@ function footer(n: Notice): string {
  */
 function listAlerts(msg: SlackMessage, alerts: readonly NoticeAlert[], maxAlerts: number, reservedAfter: number): string[] {
   const sorted = sortAlerts(alerts);
-  const lines = sorted.map((a) => slackEscape(alertLine(a)));
+  const lines = sorted.slice(0, Math.max(0, maxAlerts)).map((a) => slackEscape(alertLine(a)));
   // one block for the sum of the rest, plus what the caller keeps for after the list
   const listed = msg.lines(lines, Math.max(0, maxAlerts), msg.free(1 + reservedAfter));
   const shown = lines.slice(0, listed);

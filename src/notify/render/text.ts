@@ -38,6 +38,20 @@ export function formatCount(n: number): string {
 // (nor an email header). Everything else, RTL text and emoji included, is kept as it is.
 const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
+/**
+ * Cuts text to at most `max` UTF-16 units, ending in `…`, without splitting a surrogate pair (an
+ * emoji). With `entities` it also does not leave half an HTML/Slack entity (`&am`) at the end.
+ * Every renderer cuts through this function, so every limit is enforced the same way.
+ */
+export function truncate(text: string, max: number, opts: { entities?: boolean } = {}): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, Math.max(0, max - 1));
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  if (opts.entities) cut = cut.replace(/&[#a-z0-9]{0,5}$/i, '');
+  return `${cut}…`;
+}
+
 /** Text from the API or the rules, made safe to sit inside one line. */
 export function oneLine(text: string): string {
   return text.replace(LINE_BREAKING, ' ');
