@@ -12,6 +12,8 @@ export function isUserError(err: unknown): err is UserError {
 
 /** A one-line description of any thrown value, for logs and CLI output. */
 export function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  // Not `instanceof Error`: errors made by Node's own code come from another realm under jest.
+  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  const text = typeof message === 'string' ? message : String(err);
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }

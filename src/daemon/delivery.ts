@@ -1,0 +1,105 @@
+// Delivery: the processors behind the Slack and email queues. A job names its channel; the channel
+// is looked up in the rule set in force (so no webhook URL or address list waits in Redis), the
+// notice is rendered, and a transport sends it. The retry policy is shared by every channel.
+import { createHash } from 'node:crypto';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { oneLine } from '../errors';
+import type { Logger } from '../log';
+import type { Channel, EmailChannel, RuleSet, SlackChannel } from '../model';
+import { EmailSender, isDeliveryError, postSlack, renderEmail, renderSlack, type Notice } from '../notify';
+import type { DeliveryJobData } from './route';
+
+/** How a notice leaves the building. The demo swaps in one that prints to the console. */
+export interface Transports {
+  slack(channel: SlackChannel, notice: Notice): Promise<void>;
+  email(channel: EmailChannel, notice: Notice): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function realTransports(smtpUrl: string | null, from: string): Transports {
+  let sender: EmailSender | null = null;
+  return {
+    slack: (channel, notice) => postSlack(channel.webhookUrl, renderSlack(notice)),
+    email: async (channel, notice) => {
+      if (smtpUrl === null) throw new UnrecoverableError(`channel ${channel.name}: SMTP_URL is not set, so email cannot be sent`);
+      sender ??= new EmailSender({ smtpUrl, from });
+      await sender.send(channel.to, renderEmail(notice));
+    },
+    close: async () => sender?.close(),
+  };
+}
+
+// SPEC section 5: first retry after about a second, doubling, at most 5 minutes apart, for at
+// least 24 hours. 9 doublings reach 256 s (511 s in all); 290 tries at 300 s cover the rest.
+export const MAX_RETRY_DELAY_MS = 5 * 60_000;
+export const DELIVERY_ATTEMPTS = 300;
+
+export const deliveryJobOptions = {
+  attempts: DELIVERY_ATTEMPTS,
+  backoff: { type: 'notice' },
+  // Kept a day after completion: a job id that still exists is what stops a second copy.
+  removeOnComplete: { age: 86_400, count: 5_000 },
+  removeOnFail: { age: 7 * 86_400, count: 5_000 },
+};
+
+/** The backoff strategy of the delivery workers: Retry-After when the receiver gave one, else doubling with jitter. */
+export function retryDelayMs(attemptsMade: number, err?: Error): number {
+  const retryAfter = (err as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+  if (typeof retryAfter === 'number' && retryAfter > 0) return Math.min(retryAfter, 3_600_000);
+  const base = Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), MAX_RETRY_DELAY_MS);
+  return Math.round(base * (0.9 + Math.random() * 0.2));
+}
+
+export interface DeliveryDeps {
+  rules: () => RuleSet;
+  transports: Transports;
+  /** For the per-webhook pace; any connection will do. */
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+}
+
+/** Slack takes about one message per second per webhook. */
+export const SLACK_PACE_MS = 1000;
+
+export function deliveryProcessor(kind: Channel['kind'], deps: DeliveryDeps) {
+  return async (job: Job<DeliveryJobData>, token?: string): Promise<void> => {
+    const { channel: name, notice } = job.data;
+    const channel = deps.rules().channels[name];
+    if (channel === undefined || channel.kind !== kind) {
+      throw new UnrecoverableError(`channel ${name} no longer exists as a ${kind} channel in the rules in force`);
+    }
+    if (channel.kind === 'slack') {
+      const paceKey = `${deps.prefix}:pace:${createHash('sha1').update(channel.webhookUrl).digest('hex').slice(0, 16)}`;
+      const free = await deps.redis.set(paceKey, '1', 'PX', SLACK_PACE_MS, 'NX');
+      if (free === null) {
+        // Another message went to this webhook less than a second ago: wait the rest, without using up a try.
+        const wait = Math.max(await deps.redis.pttl(paceKey), 50);
+        await job.moveToDelayed(Date.now() + wait, token);
+        throw new DelayedError();
+      }
+      try {
+        await deps.transports.slack(channel, notice);
+      } catch (err) {
+        const retryAfter = isDeliveryError(err) ? err.retryAfterMs : undefined;
+        // Hold every message to this webhook for as long as Slack asked, not just this one.
+        if (retryAfter) await deps.redis.set(paceKey, '1', 'PX', retryAfter);
+        throw classify(err);
+      }
+    } else {
+      try {
+        await deps.transports.email(channel, notice);
+      } catch (err) {
+        throw classify(err);
+      }
+    }
+  };
+}
+
+/** Permanent failures stop the retries at once (BullMQ's UnrecoverableError); the rest are retried. */
+function classify(err: unknown): Error {
+  if (isDeliveryError(err) && err.permanent) return new UnrecoverableError(err.message);
+  if (err instanceof Error) return err;
+  return new Error(oneLine(err));
+}

@@ -1,0 +1,239 @@
+// One poll: fetch -> validate -> evaluate -> diff -> commit state and notices together -> queue them.
+// Everything that decides is in the engine; this file sequences it and keeps the books
+// (failure streaks, suspect overviews) that SPEC section 4 asks for.
+import { diffAlerts } from '../engine/diff';
+import { evaluate, silenceChecker, type CompiledRuleSet } from '../engine/evaluate';
+import { oneLine } from '../errors';
+import type { Logger } from '../log';
+import { itemKey, type Item, type Overview } from '../model';
+import { encodeLevels, type Commit, type OutboxEntry, type StateStore } from '../state/store';
+import { alertNotices, routeEvents, sourceNotices } from './route';
+
+/** Failed polls in a row before the default channels hear "source unreachable". */
+export const UNREACHABLE_AFTER = 3;
+/** Polls in a row an overview that lost more than half of its items is held before it is accepted. */
+export const SUSPECT_POLLS = 3;
+
+export interface PollDeps {
+  store: StateStore;
+  fetchOverview: () => Promise<Overview>;
+  rules: () => CompiledRuleSet;
+  /** Moves committed outbox entries to their queues (idempotent: job id = entry id). */
+  flushOutbox: () => Promise<string[]>;
+  log: Logger;
+}
+
+export interface PollReport {
+  ok: boolean;
+  /** false when another poll committed first (this one's results were dropped). */
+  committed: boolean;
+  error?: string;
+  items: number;
+  malformed: number;
+  firing: number;
+  newCount: number;
+  repeatCount: number;
+  resolvedCount: number;
+  suspect: boolean;
+  /** Job ids of the notices this poll caused. */
+  notices: string[];
+  /** Firing alerts by `rule` and `severity` after this poll, for the metrics. */
+  firingByRule: Array<{ rule: string; severity: string; count: number }>;
+  durationMs: number;
+}
+
+export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport> {
+  const started = performance.now();
+  const compiled = deps.rules();
+  const ruleSet = compiled.ruleSet;
+
+  let overview: Overview | null = null;
+  let fetchError: string | null = null;
+  try {
+    overview = await deps.fetchOverview();
+  } catch (err) {
+    fetchError = oneLine(err);
+  }
+
+  const state = await deps.store.load();
+  const { meta } = state;
+  const pollId = `${meta.gen + 1}-${nowMs.toString(36)}`;
+  const report: PollReport = {
+    ok: overview !== null,
+    committed: false,
+    items: 0,
+    malformed: 0,
+    firing: 0,
+    newCount: 0,
+    repeatCount: 0,
+    resolvedCount: 0,
+    suspect: false,
+    notices: [],
+    firingByRule: [],
+    durationMs: 0,
+  };
+
+  let commit: Commit;
+  if (overview === null) {
+    // A failed poll changes no alert: only the books.
+    const failStreak = meta.failStreak + 1;
+    const tellNow = failStreak >= UNREACHABLE_AFTER && !meta.unreachableNotified;
+    const detail = `${failStreak} polls failed in a row; last error: ${fetchError}`;
+    commit = {
+      expectedGen: meta.gen,
+      meta: {
+        failStreak,
+        unreachableNotified: meta.unreachableNotified || tellNow,
+        lastPollAtMs: nowMs,
+        lastPollOk: false,
+        lastPollError: fetchError,
+        lastPollDurationMs: Math.round(performance.now() - started),
+      },
+      outbox: tellNow ? sourceNotices(ruleSet, 'unreachable', detail, pollId, nowMs) : [],
+    };
+    report.error = fetchError ?? 'unknown error';
+    report.firing = state.alerts.size;
+  } else {
+    commit = planSuccess(overview, compiled, state, pollId, nowMs, deps.log, report);
+    commit.meta.lastPollDurationMs = Math.round(performance.now() - started);
+  }
+
+  report.committed = await deps.store.commit(commit);
+  if (!report.committed) {
+    deps.log.warn('another poll committed first; this poll changed nothing');
+  } else {
+    report.notices = (commit.outbox ?? []).map((e) => e.id);
+  }
+  // Also moves what an earlier, crashed poll committed but never queued.
+  await deps.flushOutbox();
+  report.durationMs = Math.round(performance.now() - started);
+
+  if (report.ok) {
+    deps.log.info(
+      {
+        items: report.items,
+        malformed: report.malformed,
+        firing: report.firing,
+        new: report.newCount,
+        repeat: report.repeatCount,
+        resolved: report.resolvedCount,
+        notices: report.notices.length,
+        suspect: report.suspect,
+        durationMs: report.durationMs,
+      },
+      'poll ok',
+    );
+  } else {
+    deps.log.error({ failStreak: meta.failStreak + 1, durationMs: report.durationMs }, `poll failed: ${report.error}`);
+  }
+  return report;
+}
+
+function planSuccess(
+  overview: Overview,
+  compiled: CompiledRuleSet,
+  state: Awaited<ReturnType<StateStore['load']>>,
+  pollId: string,
+  nowMs: number,
+  log: Logger,
+  report: PollReport,
+): Commit {
+  const { meta, snapshot } = state;
+  const ruleSet = compiled.ruleSet;
+  const outbox: OutboxEntry[] = [];
+
+  // Suspect: an overview that lost more than half of the last good one's items resolves nothing.
+  const count = overview.items.length + overview.malformed.length;
+  let suspect = meta.lastGoodItems !== null && count < meta.lastGoodItems / 2;
+  let suspectStreak = suspect ? meta.suspectStreak + 1 : 0;
+  if (suspect && suspectStreak >= SUSPECT_POLLS) {
+    log.warn({ items: count, lastGood: meta.lastGoodItems }, `the smaller overview persisted for ${SUSPECT_POLLS} polls: accepted`);
+    suspect = false;
+    suspectStreak = 0;
+  } else if (suspect && suspectStreak === 1) {
+    const detail = `the overview has ${count} items, the last good one had ${meta.lastGoodItems}; nothing is resolved until it persists for ${SUSPECT_POLLS} polls`;
+    log.warn({ items: count, lastGood: meta.lastGoodItems }, 'suspect overview: resolving nothing');
+    outbox.push(...sourceNotices(ruleSet, 'suspect', detail, pollId, nowMs));
+  }
+
+  // Malformed items keep their alerts exactly as they were. One we cannot even identify could be
+  // any item, so then nothing may resolve at all this poll.
+  const held = new Set<string>();
+  let unidentified = 0;
+  for (const m of overview.malformed) {
+    if (m.warehouseId !== undefined && m.productId !== undefined) held.add(itemKey(m.warehouseId, m.productId));
+    else unidentified++;
+    log.warn(`item left out: ${m.message}`);
+  }
+  const resolveAbsent = !suspect && unidentified === 0;
+
+  const currentItems = new Map<string, Item>();
+  const snapshotSet: Array<[string, string]> = [];
+  for (const item of overview.items) {
+    const key = itemKey(item.warehouseId, item.productId);
+    currentItems.set(key, item);
+    const levels = encodeLevels(item.available, item.incoming, item.reserved, item.updatedAt);
+    if (snapshot.get(key) !== levels) snapshotSet.push([key, levels]);
+  }
+  const snapshotDel: string[] = [];
+  if (resolveAbsent) {
+    for (const key of snapshot.keys()) if (!currentItems.has(key) && !held.has(key)) snapshotDel.push(key);
+  }
+
+  const current = evaluate(overview.items, compiled, nowMs);
+  const diff = diffAlerts({
+    previous: state.alerts,
+    current,
+    nowMs,
+    rules: compiled.ruleByName,
+    heldItems: held,
+    resolveAbsent,
+    currentItems,
+    isSilenced: silenceChecker(compiled, nowMs),
+  });
+
+  const routed = routeEvents(diff.events, ruleSet);
+  outbox.push(...alertNotices(routed, ruleSet, pollId, nowMs));
+  if (meta.unreachableNotified) {
+    outbox.push(...sourceNotices(ruleSet, 'recovered', `the S2 API answered again after ${meta.failStreak} failed polls`, pollId, nowMs));
+  }
+  const digest = [...routed.digest].flatMap(([channel, alerts]) => alerts.map((a) => ({ channel, json: JSON.stringify(a) })));
+
+  report.items = overview.items.length;
+  report.malformed = overview.malformed.length;
+  report.firing = diff.next.size;
+  report.suspect = suspect;
+  for (const e of diff.events) {
+    if (e.kind === 'new') report.newCount++;
+    else if (e.kind === 'repeat') report.repeatCount++;
+    else report.resolvedCount++;
+  }
+  const byRule = new Map<string, { rule: string; severity: string; count: number }>();
+  for (const { alert } of diff.next.values()) {
+    const k = `${alert.rule}\u001f${alert.severity}`;
+    const entry = byRule.get(k);
+    if (entry) entry.count++;
+    else byRule.set(k, { rule: alert.rule, severity: alert.severity, count: 1 });
+  }
+  report.firingByRule = [...byRule.values()];
+
+  return {
+    expectedGen: meta.gen,
+    meta: {
+      failStreak: 0,
+      unreachableNotified: false,
+      suspectStreak,
+      lastGoodItems: suspect ? meta.lastGoodItems : count,
+      lastPollAtMs: nowMs,
+      lastPollOk: true,
+      lastPollError: null,
+      lastSuccessAtMs: nowMs,
+    },
+    snapshotSet,
+    snapshotDel,
+    alertsSet: diff.changed,
+    alertsDel: diff.removed,
+    outbox,
+    digest,
+  };
+}

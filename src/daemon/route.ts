@@ -1,0 +1,72 @@
+// Dispatch: which channel hears about which event. Pure; the poll turns its result into outbox entries.
+import type { AlertEvent } from '../engine/diff';
+import type { Channel, RuleSet } from '../model';
+import type { Notice, NoticeAlert, SourceEvent } from '../notify';
+import type { OutboxEntry } from '../state/store';
+
+/** The delivery queues, one per kind of channel: Slack's per-webhook pacing must never hold up email. */
+export const DELIVERY_QUEUES = { slack: 'slack', email: 'email' } as const;
+
+/** What a delivery job carries: the channel's name (looked up at delivery, so no secret sits in Redis) and the notice. */
+export interface DeliveryJobData {
+  channel: string;
+  notice: Notice;
+}
+
+export function queueFor(channel: Channel): string {
+  return channel.kind === 'slack' ? DELIVERY_QUEUES.slack : DELIVERY_QUEUES.email;
+}
+
+export function toNoticeAlert(e: AlertEvent): NoticeAlert {
+  return { ...e.alert, kind: e.kind, firstSeenMs: e.firstSeenMs };
+}
+
+export interface Routed {
+  /** Immediate channels (Slack, email without digest): one notice each per poll. */
+  immediate: Map<string, NoticeAlert[]>;
+  /** Digest channels: events kept for their next tick. */
+  digest: Map<string, NoticeAlert[]>;
+}
+
+export function routeEvents(events: readonly AlertEvent[], ruleSet: RuleSet): Routed {
+  const immediate = new Map<string, NoticeAlert[]>();
+  const digest = new Map<string, NoticeAlert[]>();
+  const ruleChannels = new Map(ruleSet.rules.map((r) => [r.name, r.channels]));
+  for (const event of events) {
+    const notice = toNoticeAlert(event);
+    for (const name of ruleChannels.get(event.alert.rule) ?? []) {
+      const channel = ruleSet.channels[name];
+      if (channel === undefined) continue;
+      const target = channel.kind === 'email' && channel.digest !== undefined ? digest : immediate;
+      let list = target.get(name);
+      if (list === undefined) target.set(name, (list = []));
+      list.push(notice);
+    }
+  }
+  return { immediate, digest };
+}
+
+/**
+ * Job ids must be unique per notice and must not hold ':' (BullMQ). The poll's generation makes
+ * them unique; the outbox makes them stable across a crash.
+ */
+export function alertNotices(routed: Routed, ruleSet: RuleSet, pollId: string, nowMs: number): OutboxEntry[] {
+  const entries: OutboxEntry[] = [];
+  for (const [name, alerts] of routed.immediate) {
+    const id = `a-${pollId}-${name}`;
+    const notice: Notice = { type: 'alerts', id, createdAtMs: nowMs, alerts };
+    entries.push({ id, queue: queueFor(ruleSet.channels[name]), data: { channel: name, notice } satisfies DeliveryJobData });
+  }
+  return entries;
+}
+
+/** "source unreachable / recovered / suspect" go to the default channels (digest channels included: they are mail). */
+export function sourceNotices(ruleSet: RuleSet, event: SourceEvent, detail: string, pollId: string, nowMs: number): OutboxEntry[] {
+  return ruleSet.defaultChannels
+    .filter((name) => ruleSet.channels[name] !== undefined)
+    .map((name) => {
+      const id = `s-${pollId}-${event}-${name}`;
+      const notice: Notice = { type: 'source', id, createdAtMs: nowMs, event, detail };
+      return { id, queue: queueFor(ruleSet.channels[name]), data: { channel: name, notice } satisfies DeliveryJobData };
+    });
+}

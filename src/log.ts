@@ -1,0 +1,25 @@
+// pino, JSON to stdout. Secrets are kept out by construction (no config object or URL is ever
+// logged); the redact list is a second line of defence for the places a secret could sit.
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { name: 'stockwatch' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          'token', '*.token', 'apiToken', '*.apiToken',
+          'webhookUrl', '*.webhookUrl', 'webhook_url', '*.webhook_url',
+          'smtpUrl', '*.smtpUrl', 'password', '*.password', 'pass', '*.pass',
+          'headers.authorization', 'headers.Authorization', '*.headers.authorization', '*.headers.Authorization',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}

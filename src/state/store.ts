@@ -1,0 +1,242 @@
+// The Redis store for what must survive a poll: the item snapshot, the alert state, the poll
+// bookkeeping, and the outbox of notices a poll caused.
+//
+// Crash safety rests on one rule: a poll's new state and the notices it causes are written in ONE
+// MULTI/EXEC, guarded by WATCH on the generation counter. Either all of it lands or none of it
+// does; a second poll that raced this one finds the generation moved and commits nothing. Notices
+// land in the outbox hash first and are moved to the delivery queues afterwards under job ids
+// that are their outbox ids, so moving them twice (after a crash) adds nothing twice.
+import type { Redis } from 'ioredis';
+import type { AlertRecord } from '../engine/diff';
+import type { Alert, RuleType, Severity } from '../model';
+
+/** Poll bookkeeping kept in the meta hash. */
+export interface PollMeta {
+  /** Bumped by every committed poll; the WATCHed value that makes commits exclusive. */
+  gen: number;
+  /** Item count of the last overview accepted as good (the reference for "suspect"). */
+  lastGoodItems: number | null;
+  failStreak: number;
+  unreachableNotified: boolean;
+  suspectStreak: number;
+  lastPollAtMs: number | null;
+  lastPollOk: boolean | null;
+  lastPollError: string | null;
+  lastPollDurationMs: number | null;
+  lastSuccessAtMs: number | null;
+}
+
+export interface LoadedState {
+  meta: PollMeta;
+  alerts: Map<string, AlertRecord>;
+  /** itemKey -> encoded levels (see encodeLevels). */
+  snapshot: Map<string, string>;
+}
+
+/** One notice waiting to be queued: `id` becomes the BullMQ job id. */
+export interface OutboxEntry {
+  id: string;
+  queue: string;
+  data: unknown;
+}
+
+/** One alert event kept for a digest channel until its next tick. */
+export interface DigestEntry {
+  channel: string;
+  /** JSON of the event (a NoticeAlert). */
+  json: string;
+}
+
+export interface Commit {
+  /** The generation read by load(); the commit is refused when it has moved. */
+  expectedGen: number;
+  meta: Partial<PollMeta>;
+  snapshotSet?: Array<[string, string]>;
+  snapshotDel?: string[];
+  alertsSet?: AlertRecord[];
+  alertsDel?: string[];
+  outbox?: OutboxEntry[];
+  digest?: DigestEntry[];
+}
+
+// Redis takes big commands, but one HSET of 400,000 arguments holds a lot of memory on both sides.
+const CHUNK = 5000;
+
+export class StateStore {
+  readonly keys: { meta: string; alerts: string; snapshot: string; outbox: string; digestPrefix: string };
+
+  /**
+   * `redis` must be a connection of the store's own: WATCH is per connection, and a command from
+   * elsewhere between WATCH and EXEC on the same connection would break the guarantee.
+   */
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    const base = `${prefix}:state`;
+    this.keys = {
+      meta: `${base}:meta`,
+      alerts: `${base}:alerts`,
+      snapshot: `${base}:snapshot`,
+      outbox: `${base}:outbox`,
+      digestPrefix: `${base}:digest:`,
+    };
+  }
+
+  async loadMeta(): Promise<PollMeta> {
+    return decodeMeta(await this.redis.hgetall(this.keys.meta));
+  }
+
+  async load(): Promise<LoadedState> {
+    const [meta, alerts, snapshot] = await Promise.all([
+      this.redis.hgetall(this.keys.meta),
+      this.redis.hgetall(this.keys.alerts),
+      this.redis.hgetall(this.keys.snapshot),
+    ]);
+    const alertMap = new Map<string, AlertRecord>();
+    for (const key in alerts) alertMap.set(key, decodeAlertRecord(key, alerts[key]));
+    const snapshotMap = new Map<string, string>();
+    for (const key in snapshot) snapshotMap.set(key, snapshot[key]);
+    return { meta: decodeMeta(meta), alerts: alertMap, snapshot: snapshotMap };
+  }
+
+  /** Writes everything in `c` atomically; false (and nothing written) when another poll committed first. */
+  async commit(c: Commit): Promise<boolean> {
+    const { keys, redis } = this;
+    await redis.watch(keys.meta);
+    const gen = Number((await redis.hget(keys.meta, 'gen')) ?? 0);
+    if (gen !== c.expectedGen) {
+      await redis.unwatch();
+      return false;
+    }
+    const tx = redis.multi();
+    for (const part of chunks(c.snapshotSet ?? [], CHUNK)) tx.hset(keys.snapshot, ...part.flat());
+    for (const part of chunks(c.snapshotDel ?? [], CHUNK)) tx.hdel(keys.snapshot, ...part);
+    for (const part of chunks(c.alertsSet ?? [], CHUNK)) {
+      tx.hset(keys.alerts, ...part.flatMap((r) => [recordKey(r), encodeAlertRecord(r)]));
+    }
+    for (const part of chunks(c.alertsDel ?? [], CHUNK)) tx.hdel(keys.alerts, ...part);
+    for (const e of c.outbox ?? []) tx.hset(keys.outbox, e.id, JSON.stringify({ queue: e.queue, data: e.data }));
+    for (const d of c.digest ?? []) tx.rpush(keys.digestPrefix + d.channel, d.json);
+    tx.hset(keys.meta, { ...encodeMeta(c.meta), gen: String(c.expectedGen + 1) });
+    const result = await tx.exec();
+    if (result === null) return false;
+    const failed = result.find(([err]) => err);
+    if (failed) throw failed[0];
+    return true;
+  }
+
+  /** Notices committed but not yet handed to their queues (left by this poll, or by a crash). */
+  async pendingOutbox(): Promise<OutboxEntry[]> {
+    const raw = await this.redis.hgetall(this.keys.outbox);
+    return Object.entries(raw).map(([id, json]) => {
+      const { queue, data } = JSON.parse(json) as { queue: string; data: unknown };
+      return { id, queue, data };
+    });
+  }
+
+  async removeFromOutbox(ids: string[]): Promise<void> {
+    for (const part of chunks(ids, CHUNK)) await this.redis.hdel(this.keys.outbox, ...part);
+  }
+
+  /** Firing alerts as stored (for digests and the status page). */
+  async firingAlerts(): Promise<AlertRecord[]> {
+    const raw = await this.redis.hgetall(this.keys.alerts);
+    return Object.entries(raw).map(([key, value]) => decodeAlertRecord(key, value));
+  }
+
+  async snapshotSize(): Promise<number> {
+    return this.redis.hlen(this.keys.snapshot);
+  }
+}
+
+function* chunks<T>(list: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
+}
+
+// ---- encodings -------------------------------------------------------------------------------
+// Compact on purpose: 200,000 items must stay well under 300 bytes each in Redis.
+
+/** The levels of one item as kept in the snapshot: `available,incoming,reserved,updatedAt`. */
+export function encodeLevels(available: number, incoming: number, reserved: number, updatedAt: string): string {
+  return `${available},${incoming},${reserved},${updatedAt}`;
+}
+
+const SEP = '\u001f';
+
+function recordKey(r: AlertRecord): string {
+  return `${r.alert.rule}${SEP}${r.alert.warehouseId}${SEP}${r.alert.productId}`;
+}
+
+/** The alert's identity is its hash field; the value holds the rest as a JSON array. */
+export function encodeAlertRecord(r: AlertRecord): string {
+  const a = r.alert;
+  return JSON.stringify([
+    r.firstSeenMs,
+    r.lastNotifiedMs,
+    a.type,
+    a.severity,
+    a.warehouse,
+    a.sku,
+    a.product,
+    a.available,
+    a.incoming,
+    a.reserved,
+    a.updatedAt,
+    a.summary,
+    a.silenced ? 1 : 0,
+  ]);
+}
+
+export function decodeAlertRecord(key: string, value: string): AlertRecord {
+  const [rule, warehouseId, productId] = key.split(SEP);
+  const v = JSON.parse(value) as [
+    number, number | null, RuleType, Severity, string | null, string | null, string | null,
+    number, number, number, string, string | null, 0 | 1,
+  ];
+  const alert: Alert = {
+    rule,
+    type: v[2],
+    severity: v[3],
+    status: 'firing',
+    warehouseId,
+    warehouse: v[4],
+    productId,
+    sku: v[5],
+    product: v[6],
+    available: v[7],
+    incoming: v[8],
+    reserved: v[9],
+    updatedAt: v[10],
+    summary: v[11],
+    silenced: v[12] === 1,
+  };
+  return { alert, firstSeenMs: v[0], lastNotifiedMs: v[1] };
+}
+
+const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+const bool = (v: string | undefined): boolean | null => (v === undefined || v === '' ? null : v === '1');
+
+function decodeMeta(h: Record<string, string>): PollMeta {
+  return {
+    gen: num(h.gen) ?? 0,
+    lastGoodItems: num(h.lastGoodItems),
+    failStreak: num(h.failStreak) ?? 0,
+    unreachableNotified: h.unreachableNotified === '1',
+    suspectStreak: num(h.suspectStreak) ?? 0,
+    lastPollAtMs: num(h.lastPollAtMs),
+    lastPollOk: bool(h.lastPollOk),
+    lastPollError: h.lastPollError || null,
+    lastPollDurationMs: num(h.lastPollDurationMs),
+    lastSuccessAtMs: num(h.lastSuccessAtMs),
+  };
+}
+
+function encodeMeta(m: Partial<PollMeta>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (k === 'gen' || v === undefined) continue;
+    out[k] = v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  }
+  return out;
+}
