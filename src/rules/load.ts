@@ -105,6 +105,7 @@ function sortAndDedupe(errors: RuleError[], fileOrder: string[]): RuleError[] {
   const rank = new Map(fileOrder.map((f, i) => [f, i]));
   const seen = new Set<string>();
   return errors
+    .map((e) => ({ ...e, message: oneLine(e.message) })) // a last guard for the FILE:LINE:COL one-line promise
     .filter((e) => {
       const key = formatRuleError(e);
       if (seen.has(key)) return false;
@@ -112,6 +113,10 @@ function sortAndDedupe(errors: RuleError[], fileOrder: string[]): RuleError[] {
       return true;
     })
     .sort((a, b) => (rank.get(a.file) ?? 0) - (rank.get(b.file) ?? 0) || a.line - b.line || a.col - b.col);
+}
+
+function oneLine(message: string): string {
+  return message.replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
 
 function describeFsError(err: unknown): string {

@@ -48,7 +48,7 @@ export function parseRuleFile(file: string, text: string): ParseResult {
 }
 
 export function tooLargeMessage(bytes: number): string {
-  return `file too large (${(bytes / (1024 * 1024)).toFixed(1)} MiB; a rule file may be at most 1 MiB)`;
+  return `file too large (${bytes} bytes; a rule file may be at most 1 MiB, ${MAX_FILE_BYTES} bytes)`;
 }
 
 function fail(file: string, line: number, col: number, message: string): ParseResult {
@@ -82,7 +82,8 @@ function firstLine(text: string): string {
 }
 
 function yamlMessage(code: string, message: string): string {
-  const text = firstLine(message);
+  // yaml quotes source text in some messages ("Not a YAML token: ..."); keep control characters visible, not raw.
+  const text = firstLine(message).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
   if (code === 'DUPLICATE_KEY') return `duplicate key: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
   if (code === 'MULTIPLE_DOCS') return 'more than one YAML document (---) in one file; use one document per file';
   return `YAML syntax error: ${text}`;

@@ -45,7 +45,7 @@ export function buildRuleSet(files: DraftFile[], complete: boolean, errors: Rule
       writtenRuleNames.add(rule.name);
       if (!rule.nameValid) continue;
       const first = rules.get(rule.name);
-      if (first) report(rule.nameAt, `${rule.path}.name`, `duplicate rule name "${rule.name}" (first defined at ${where(first.nameAt)})`);
+      if (first) report(rule.nameAt, `${rule.path}.name`, `duplicate rule name ${rule.nameShown ?? `"${rule.name}"`} (first defined at ${where(first.nameAt)})`);
       else rules.set(rule.name, rule);
     }
   }
@@ -53,7 +53,7 @@ export function buildRuleSet(files: DraftFile[], complete: boolean, errors: Rule
   if (complete) {
     const checkChannel = (ref: Ref): void => {
       if (!channels.has(ref.name)) {
-        report(ref.at, ref.path, `unknown channel "${ref.name}"${didYouMean(ref.name, channels.keys())}; channels are defined under "channels:"`);
+        report(ref.at, ref.path, `unknown channel ${ref.shown}${didYouMean(ref.name, channels.keys())}; channels are defined under "channels:"`);
       }
     };
     defaults?.channels?.forEach(checkChannel);
@@ -67,7 +67,7 @@ export function buildRuleSet(files: DraftFile[], complete: boolean, errors: Rule
     for (const { draft } of files) {
       for (const silence of draft.silences) {
         const ref = silence.rule;
-        if (ref && !writtenRuleNames.has(ref.name)) report(ref.at, ref.path, `no rule named "${ref.name}"${didYouMean(ref.name, writtenRuleNames)}`);
+        if (ref && !writtenRuleNames.has(ref.name)) report(ref.at, ref.path, `no rule named ${ref.shown}${didYouMean(ref.name, writtenRuleNames)}`);
       }
     }
   }

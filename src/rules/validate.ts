@@ -9,6 +9,8 @@ import { checkSummary } from './summary';
 /** A name written somewhere that must match a channel or rule defined somewhere (maybe another file). */
 export interface Ref {
   name: string;
+  /** The name for messages: quoted, or only its variable when it came from the environment. */
+  shown: string;
   at: SourcePos;
   /** Where it was written, for messages, e.g. `rules[2].channels`. */
   path: string;
@@ -37,6 +39,7 @@ export interface RuleDraft {
   path: string;
   /** The name as written (even an invalid one, so that silences naming it are not blamed too). */
   name?: string;
+  nameShown?: string;
   nameValid: boolean;
   nameAt: SourcePos;
   at: SourcePos;
@@ -257,7 +260,7 @@ function readChannelRefs(r: FileReader, pair: Pair, path: string): Ref[] | undef
   const refs: Ref[] = [];
   for (const t of texts) {
     if (refs.some((ref) => ref.name === t.text)) continue; // listed twice: still one notice
-    refs.push({ name: t.text, at: r.pos(t.node), path });
+    refs.push({ name: t.text, shown: shown(t), at: r.pos(t.node), path });
   }
   return refs;
 }
@@ -283,6 +286,7 @@ function readRule(r: FileReader, node: Node, path: string): RuleDraft | undefine
     const t = r.text(name.value, `${path}.name`, 'a rule name', name.key);
     if (t) {
       draft.name = t.text;
+      draft.nameShown = shown(t);
       draft.nameAt = r.pos(t.node);
       draft.nameValid = NAME.test(t.text);
       if (!draft.nameValid) r.errorAt(t.node, `${path}.name`, `${shown(t)}: ${NAME_RULE}`);
@@ -336,8 +340,12 @@ function readSummary(r: FileReader, pair: Pair, path: string): string | undefine
   if (!t) return undefined;
   const check = checkSummary(t.text);
   if (check.ok) return check.template;
-  // Problems name placeholders, not the text; for text from the environment say only where it came from.
-  for (const problem of check.problems) r.errorAt(t.node, path, t.fromEnv.length > 0 ? `${problem} (in ${shown(t)})` : problem);
+  if (t.fromEnv.length > 0) {
+    // The problems quote parts of the text; for text from the environment say only where it came from.
+    r.errorAt(t.node, path, `${shown(t)} is not a one-line template with known {{field}} placeholders`);
+  } else {
+    for (const problem of check.problems) r.errorAt(t.node, path, problem);
+  }
   return undefined;
 }
 
@@ -384,7 +392,7 @@ function readSilence(r: FileReader, node: Node, path: string): SilenceDraft | un
   if (where) draft.where = readWhere(r, where, `${path}.where`);
   if (rule) {
     const t = r.text(rule.value, `${path}.rule`, 'a rule name', rule.key);
-    if (t) draft.rule = { name: t.text, at: r.pos(t.node), path: `${path}.rule` };
+    if (t) draft.rule = { name: t.text, shown: shown(t), at: r.pos(t.node), path: `${path}.rule` };
   }
   const until = m.pairs.get('until');
   if (r.require(m, 'until', ' (when the silence ends, e.g. 2026-12-31T00:00:00Z)') && until) {
