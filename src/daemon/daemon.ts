@@ -44,7 +44,7 @@ export class Daemon {
   readonly store: StateStore;
   private readonly queueConn: Redis;
   private readonly fastConn: Redis;
-  private readonly queues: Record<string, Queue>;
+  readonly queues: Record<string, Queue>;
   private readonly workers: Worker[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly transports: Transports;
@@ -162,8 +162,8 @@ export class Daemon {
         rules: () => this.rules.current,
         flushOutbox: () => this.flushOutbox(),
         log,
-        fetchOverview: async () =>
-          (await fetchOverview({ apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs })).overview,
+        fetchOverview: () =>
+          fetchOverview({ apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs }),
       },
       Date.now(),
     );

@@ -16,7 +16,8 @@ export const SUSPECT_POLLS = 3;
 
 export interface PollDeps {
   store: StateStore;
-  fetchOverview: () => Promise<Overview>;
+  /** The overview, with how long the exchange and the parse took when the source measures them. */
+  fetchOverview: () => Promise<{ overview: Overview; fetchMs?: number; parseMs?: number }>;
   rules: () => CompiledRuleSet;
   /** Moves committed outbox entries to their queues (idempotent: job id = entry id). */
   flushOutbox: () => Promise<string[]>;
@@ -40,6 +41,8 @@ export interface PollReport {
   /** Firing alerts by `rule` and `severity` after this poll, for the metrics. */
   firingByRule: Array<{ rule: string; severity: string; count: number }>;
   durationMs: number;
+  /** Milliseconds per phase, for the logs and the benchmark. */
+  phases: Record<'fetch' | 'parse' | 'load' | 'evaluate' | 'commit' | 'queue', number>;
 }
 
 export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport> {
@@ -47,15 +50,31 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
   const compiled = deps.rules();
   const ruleSet = compiled.ruleSet;
 
+  const phases: PollReport['phases'] = { fetch: 0, parse: 0, load: 0, evaluate: 0, commit: 0, queue: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof PollReport['phases']): void => {
+    const t = performance.now();
+    phases[phase] += Math.round(t - mark);
+    mark = t;
+  };
+
   let overview: Overview | null = null;
   let fetchError: string | null = null;
   try {
-    overview = await deps.fetchOverview();
+    const fetched = await deps.fetchOverview();
+    overview = fetched.overview;
+    if (fetched.fetchMs !== undefined && fetched.parseMs !== undefined) {
+      phases.fetch = Math.round(fetched.fetchMs);
+      phases.parse = Math.round(fetched.parseMs);
+      mark = performance.now();
+    } else lap('fetch');
   } catch (err) {
     fetchError = oneLine(err);
+    lap('fetch');
   }
 
   const state = await deps.store.load();
+  lap('load');
   const { meta } = state;
   const pollId = `${meta.gen + 1}-${nowMs.toString(36)}`;
   const report: PollReport = {
@@ -71,6 +90,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     notices: [],
     firingByRule: [],
     durationMs: 0,
+    phases,
   };
 
   let commit: Commit;
@@ -97,8 +117,10 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     commit = planSuccess(overview, compiled, state, pollId, nowMs, deps.log, report);
     commit.meta.lastPollDurationMs = Math.round(performance.now() - started);
   }
+  lap('evaluate');
 
   report.committed = await deps.store.commit(commit);
+  lap('commit');
   if (!report.committed) {
     deps.log.warn('another poll committed first; this poll changed nothing');
   } else {
@@ -106,6 +128,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
   }
   // Also moves what an earlier, crashed poll committed but never queued.
   await deps.flushOutbox();
+  lap('queue');
   report.durationMs = Math.round(performance.now() - started);
 
   if (report.ok) {
@@ -120,6 +143,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
         notices: report.notices.length,
         suspect: report.suspect,
         durationMs: report.durationMs,
+        phases,
       },
       'poll ok',
     );
