@@ -1,7 +1,7 @@
 // Reading typed values out of a parsed YAML document while remembering where each came from, so
 // that every problem is reported at the key or value it concerns. `${NAME}` substitution happens
 // here, on every string value read, before the value is checked.
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { RuleError, SourcePos } from '../model';
 import { parseDuration } from '../duration';
 import { didYouMean } from './suggest';
@@ -96,7 +96,7 @@ export class FileReader {
     return { map: value, at: keyNode ?? value, path, pairs };
   }
 
-  /** Reports a missing required key at the map, unless an unknown key there was probably meant to be it. */
+  /** Reports a missing required key (at the map's own key, else the map), unless an unknown key there was probably meant to be it. */
   require(m: KeyedMap, key: string, hint = ''): boolean {
     if (m.pairs.has(key)) return true;
     if (!this.misspeltAs(m, key)) this.errorAt(m.at, m.path, `missing required key "${key}"${hint}`);
@@ -115,7 +115,7 @@ export class FileReader {
   /** The items of a list. */
   list(node: Node, path: string, what: string, keyNode?: Node): Node[] | undefined {
     const value = this.deref(node);
-    if (isSeq(value)) return (value as YAMLSeq).items;
+    if (isSeq(value)) return value.items;
     this.errorAt(value, path, `expected ${what}, got ${kindOf(value)}`, keyNode);
     return undefined;
   }

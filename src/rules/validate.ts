@@ -127,10 +127,8 @@ function readChannels(r: FileReader, section: Pair, draft: FileDraft): void {
       continue;
     }
     const path = `channels.${truncate(name)}`;
-    if (!NAME.test(name)) {
-      r.errorAt(key, path, `channel name: ${NAME_RULE}`);
-      continue;
-    }
+    // A bad name is reported but still counts as defined, so that rules naming it are not blamed too.
+    if (!NAME.test(name)) r.errorAt(key, path, `channel name: ${NAME_RULE}`);
     draft.channels.push({ name, channel: readChannel(r, name, pair, path), path, at: r.pos(key) });
   }
 }
