@@ -331,7 +331,7 @@ export class Daemon {
     if (this.server) await closeHttp(this.server);
     await Promise.all(
       this.workers.map(async (w) => {
-        const closed = await Promise.race([w.close().then(() => true), sleep(SHUTDOWN_GRACE_MS).then(() => false)]);
+        const closed = await withTimeout(w.close(), SHUTDOWN_GRACE_MS).then(() => true, () => false);
         if (!closed) {
           this.opts.log.warn('a job did not finish within the shutdown grace period; it will be retried');
           await w.close(true).catch(() => undefined);
