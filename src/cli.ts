@@ -1,6 +1,6 @@
 // The `stockwatch` command. Thin on purpose: it parses the command name and hands the rest to
 // src/commands/<name>.ts, loaded lazily so that `check` never pays for BullMQ or nodemailer.
-import { isUserError, oneLine } from './errors';
+import { isUserError, oneLine, ProblemList } from './errors';
 
 export interface CommandModule {
   /** Runs the command with its own arguments; resolves to the process exit code. */
@@ -45,9 +45,11 @@ export async function main(argv: string[]): Promise<void> {
       }
     }
   } catch (err) {
-    // Bad input gets its one line; anything else is a bug, but still one line (the stack only
-    // with STOCKWATCH_DEBUG set), so that secrets in a stack's context never reach a terminal.
-    process.stderr.write(`stockwatch: ${oneLine(err)}\n`);
+    // Bad input gets its one line (a ProblemList one line per problem: FILE:LINE:COL each); a bug
+    // gets one line too, its stack only with STOCKWATCH_DEBUG set, so that secrets in a stack's
+    // context never reach a terminal.
+    const text = err instanceof ProblemList ? err.message : oneLine(err);
+    process.stderr.write(`stockwatch: ${text}\n`);
     if (!isUserError(err) && process.env.STOCKWATCH_DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
     code = 1;
   }

@@ -6,6 +6,17 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
+/** Bad input with several problems, printed one per line under a heading (rule files: `FILE:LINE:COL: message`). */
+export class ProblemList extends UserError {
+  override name = 'ProblemList';
+  constructor(
+    heading: string,
+    readonly problems: string[],
+  ) {
+    super(`${heading}\n${problems.map((p) => oneLine(p)).join('\n')}`);
+  }
+}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue, Worker, type Job } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import type { Config } from '../config';
-import { oneLine, UserError } from '../errors';
+import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuleError } from '../rules';
 import { fetchOverview } from '../source/client';
@@ -51,6 +51,7 @@ export class Daemon {
   private server: http.Server | null = null;
   private stopping: Promise<void> | null = null;
   private redisDownSince: number | null = null;
+  private lastRedisError: string | null = null;
   /** Routes other modules add to the HTTP server (the status page). */
   readonly routes: Record<string, Route> = {};
 
@@ -82,7 +83,11 @@ export class Daemon {
     const { config, log } = opts;
     const rules = RulesHolder.open(config.rulesDir, opts.env, log);
     if (Array.isArray(rules)) {
-      throw new UserError(`the rule files do not pass check:\n${rules.map(formatRuleError).join('\n')}`);
+      throw new ProblemList(`the rule files do not pass check (${rules.length} problem${rules.length === 1 ? '' : 's'}):`, rules.map(formatRuleError));
+    }
+    const emailChannels = Object.values(rules.current.ruleSet.channels).filter((c) => c.kind === 'email');
+    if (!opts.transports && config.smtpUrl === null && emailChannels.length > 0) {
+      throw new UserError(`SMTP_URL is not set, but the rules have email channels (${emailChannels.map((c) => c.name).join(', ')}): set SMTP_URL or remove them`);
     }
     const daemon = new Daemon(opts, rules);
     try {
@@ -101,7 +106,7 @@ export class Daemon {
       await this.fastConn.connect();
       await Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady()));
     } catch (err) {
-      throw new UserError(`cannot reach Redis at ${redisAddress(config.redisUrl)}: ${oneLine(err)}`);
+      throw new UserError(`cannot reach Redis at ${redisAddress(config.redisUrl)}: ${this.lastRedisError ?? oneLine(err)}`);
     }
     const rs = this.rules.current.ruleSet;
     log.info(
@@ -306,6 +311,7 @@ export class Daemon {
   }
 
   private redisError(err: Error): void {
+    this.lastRedisError = oneLine(err);
     // ioredis retries every few hundred ms while Redis is away: one line when it goes, then quiet.
     if (this.redisDownSince === null) {
       this.redisDownSince = Date.now();
