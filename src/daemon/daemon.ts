@@ -11,11 +11,13 @@ import { formatRuleError } from '../rules';
 import { fetchOverview } from '../source/client';
 import { StateStore, type OutboxEntry } from '../state/store';
 import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, type Transports } from './delivery';
+import { DIGEST_QUEUE, Digests } from './digest';
 import { closeHttp, json, startHttp, type Route } from './http';
 import { Metrics } from './metrics';
 import { runPoll, type PollReport } from './poll';
 import { DELIVERY_QUEUES } from './route';
 import { RulesHolder } from './rules-holder';
+import { statusRoutes } from './status';
 
 export const POLL_QUEUE = 'poll';
 const POLL_SCHEDULER_ID = 'poll';
@@ -49,6 +51,7 @@ export class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly transports: Transports;
   private server: http.Server | null = null;
+  private digests: Digests | null = null;
   private stopping: Promise<void> | null = null;
   private redisDownSince: number | null = null;
   private lastRedisError: string | null = null;
@@ -73,6 +76,7 @@ export class Daemon {
       [POLL_QUEUE]: new Queue(POLL_QUEUE, queueOpts),
       [DELIVERY_QUEUES.slack]: new Queue(DELIVERY_QUEUES.slack, queueOpts),
       [DELIVERY_QUEUES.email]: new Queue(DELIVERY_QUEUES.email, queueOpts),
+      [DIGEST_QUEUE]: new Queue(DIGEST_QUEUE, queueOpts),
     };
     for (const q of Object.values(this.queues)) q.on('error', (err) => this.redisError(err));
     this.transports = opts.transports ?? realTransports(config.smtpUrl, config.emailFrom);
@@ -138,11 +142,26 @@ export class Daemon {
       );
       this.every(RULES_CHECK_MS, () => this.rules.refresh());
       this.every(OUTBOX_SWEEP_MS, () => this.flushOutbox().then(() => undefined));
+      // Digest schedulers follow the email channels with `digest`: at start, and on every rules change.
+      this.digests = new Digests({
+        queue: this.queues[DIGEST_QUEUE],
+        emailQueue: this.queues[DELIVERY_QUEUES.email],
+        workerConnection: this.queueConn,
+        redis: this.fastConn,
+        store: this.store,
+        rules: () => this.rules.current,
+        prefix: config.prefix,
+        log,
+        onRedisError: (err) => this.redisError(err),
+      });
+      this.workers.push(await this.digests.start());
+      this.rules.onChange = () => void this.digests?.sync();
     }
     // A crash may have left committed notices unqueued.
     await this.flushOutbox();
 
     this.routes['/healthz'] = () => this.health();
+    Object.assign(this.routes, statusRoutes(this));
     this.routes['/metrics'] = async () => {
       await this.collectQueueDepths();
       return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
@@ -334,6 +353,7 @@ export class Daemon {
 
   private async doStop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.digests?.close();
     if (this.server) await closeHttp(this.server);
     await Promise.all(
       this.workers.map(async (w) => {
