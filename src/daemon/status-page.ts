@@ -67,6 +67,7 @@ pre { margin: .4rem 0 0; white-space: pre-wrap; word-break: break-word; }
 input[type=search] { font: inherit; padding: .35rem .5rem; width: min(36rem, 100%); border: 1px solid var(--line); border-radius: 4px; background: transparent; color: inherit; }
 .toolbar { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; margin: .4rem 0; }
 .note { margin: .5rem 0; color: var(--warn); }
+.sku { white-space: nowrap; }
 `;
 
 /** The text the filter matches, the same on the server (`?q=`) and in the browser (the filter box). */
@@ -76,11 +77,16 @@ export function searchText(a: StatusAlert): string {
     .toLowerCase();
 }
 
+/** `2026-11-27 13:00:28Z`: ISO without the T and the milliseconds. */
+function shortTime(isoText: string): string {
+  return isoText.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
 function time(isoText: string | null, nowIso: string): string {
   if (isoText === null) return '<span class="muted">never</span>';
   const ago = Date.parse(nowIso) - Date.parse(isoText);
   const rel = ago >= 0 ? `${formatDuration(ago)} ago` : `in ${formatDuration(-ago)}`;
-  return `<time datetime="${esc(isoText)}" title="${esc(isoText)}">${esc(isoText.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</time> <span class="muted">(${esc(rel)})</span>`;
+  return `<time datetime="${esc(isoText)}" title="${esc(isoText)}">${esc(shortTime(isoText))}</time> <span class="muted">(${esc(rel)})</span>`;
 }
 
 function whereText(where: Where | null): string {
@@ -108,7 +114,7 @@ function header(r: StatusReport): string {
 <body>
 <header>
 <h1>stockwatch</h1>
-<p class="muted">Status at ${time(r.generatedAt, r.generatedAt)} · <a href="/">reload</a> · <a href="/api/status">JSON</a> · <a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
+<p class="muted">Status at <time datetime="${esc(r.generatedAt)}">${esc(shortTime(r.generatedAt))}</time> · <a href="/">reload</a> · <a href="/api/status">JSON</a> · <a href="/healthz">/healthz</a> · <a href="/metrics">/metrics</a></p>
 </header>`;
 }
 
@@ -152,7 +158,7 @@ function firingSection(r: StatusReport): string {
   if (f.total === 0) return `<section id="firing">${head}</section>`;
 
   const rows = f.alerts.map((a) => {
-    const skuCell = a.sku !== null ? `<code>${esc(a.sku)}</code>` : `<code class="muted" title="product not in the overview">${esc(a.productId)}</code>`;
+    const skuCell = a.sku !== null ? `<code class="sku">${esc(a.sku)}</code>` : `<code class="muted" title="product not in the overview">${esc(a.productId)}</code>`;
     const warehouseCell = a.warehouse !== null ? esc(a.warehouse) : `<code class="muted" title="warehouse not in the overview">${esc(a.warehouseId)}</code>`;
     const level = (n: number): string => `<td class="num${n < 0 ? ' neg' : ''}">${n}</td>`;
     return `<tr data-search="${esc(searchText(a))}">
