@@ -260,7 +260,13 @@ export class Digests {
       concurrency: 1,
     });
     worker.on('failed', (job, err) => {
-      if (job) log.error({ channel: job.data.channel, tick: iso(tickTimeOf(job)), attempt: job.attemptsMade }, `digest tick failed: ${oneLine(err)}`);
+      if (!job) return;
+      const fields = { channel: job.data.channel, tick: iso(tickTimeOf(job)), attempt: job.attemptsMade };
+      if (job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        log.error(fields, `digest tick failed for good: ${oneLine(err)}; its events wait for the next tick`);
+      } else {
+        log.warn(fields, `digest tick failed, will retry: ${oneLine(err)}`);
+      }
     });
     worker.on('error', (err) => (this.deps.onRedisError ?? ((e: Error) => log.error(oneLine(e))))(err));
     this.timer = setInterval(() => void this.sync(), RESYNC_EVERY_MS);
