@@ -123,7 +123,7 @@ export class Daemon {
       prefix: config.prefix,
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => retryDelayMs(attemptsMade, err) },
     };
-    const deliveryDeps = { rules: () => this.rules.current.ruleSet, transports: this.transports, redis: this.fastConn, prefix: config.prefix, log };
+    const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, transports: this.transports, redis: this.fastConn, prefix: config.prefix, log };
     for (const kind of ['slack', 'email'] as const) {
       const worker = new Worker(DELIVERY_QUEUES[kind], deliveryProcessor(kind, deliveryDeps), { ...workerOpts, concurrency: kind === 'email' ? 4 : 2 });
       this.watchWorker(worker, kind);

@@ -6,8 +6,9 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { oneLine } from '../errors';
 import type { Logger } from '../log';
-import type { Channel, EmailChannel, RuleSet, SlackChannel } from '../model';
-import { EmailSender, isDeliveryError, postSlack, renderEmail, renderSlack, type Notice } from '../notify';
+import { alertKey, type Channel, type EmailChannel, type RuleSet, type SlackChannel } from '../model';
+import { EmailSender, isDeliveryError, postSlack, renderEmail, renderSlack, type Notice, type NoticeAlert } from '../notify';
+import type { StateStore } from '../state/store';
 import type { DeliveryJobData } from './route';
 
 /** How a notice leaves the building. The demo swaps in one that prints to the console. */
@@ -53,6 +54,8 @@ export function retryDelayMs(attemptsMade: number, err?: Error): number {
 
 export interface DeliveryDeps {
   rules: () => RuleSet;
+  /** The alert state, to tell a late notice what happened since it was made. */
+  store: Pick<StateStore, 'firstSeen'>;
   transports: Transports;
   /** For the per-webhook pace; any connection will do. */
   redis: Redis;
@@ -65,7 +68,8 @@ export const SLACK_PACE_MS = 1000;
 
 export function deliveryProcessor(kind: Channel['kind'], deps: DeliveryDeps) {
   return async (job: Job<DeliveryJobData>, token?: string): Promise<void> => {
-    const { channel: name, notice } = job.data;
+    const { channel: name } = job.data;
+    const notice = await annotateLate(job.data.notice, deps.store);
     const channel = deps.rules().channels[name];
     if (channel === undefined || channel.kind !== kind) {
       throw new UnrecoverableError(`channel ${name} no longer exists as a ${kind} channel in the rules in force`);
@@ -95,6 +99,31 @@ export function deliveryProcessor(kind: Channel['kind'], deps: DeliveryDeps) {
       }
     }
   };
+}
+
+/**
+ * A notice delivered late (retried, or recovered from a killed daemon) may reach people after a
+ * newer one about the same alert. Each of its lines is checked against the alert state now and,
+ * where the alert moved on, says so: a late line never contradicts the present, and nothing is
+ * dropped either.
+ */
+export async function annotateLate(notice: Notice, store: Pick<StateStore, 'firstSeen'>): Promise<Notice> {
+  if (notice.type !== 'alerts' || notice.alerts.length === 0) return notice;
+  const now = await store.firstSeen(notice.alerts.map((a) => alertKey(a.rule, a.warehouseId, a.productId)));
+  let changed = false;
+  const alerts = notice.alerts.map((a, i) => {
+    const since = movedOn(a, now[i]);
+    if (since === undefined) return a;
+    changed = true;
+    return { ...a, since };
+  });
+  return changed ? { ...notice, alerts } : notice;
+}
+
+function movedOn(a: NoticeAlert, firstSeenNow: number | null): NoticeAlert['since'] {
+  if (a.kind === 'resolved') return firstSeenNow === null ? undefined : 'firing again';
+  if (firstSeenNow === null) return 'resolved';
+  return firstSeenNow === a.firstSeenMs ? undefined : 'resolved and firing again';
 }
 
 /** Permanent failures stop the retries at once (BullMQ's UnrecoverableError); the rest are retried. */

@@ -10,6 +10,11 @@ export interface NoticeAlert extends Alert {
   /** When the alert started firing (ms since the epoch); for digests' "firing for". */
   firstSeenMs: number;
   brand?: string | null;
+  /**
+   * Set at delivery when the alert's state moved on after the notice was made (a delayed or
+   * retried notice): its line then says so, so that a late line never contradicts the present.
+   */
+  since?: 'resolved' | 'firing again' | 'resolved and firing again';
 }
 
 export type SourceEvent = 'unreachable' | 'recovered' | 'suspect';

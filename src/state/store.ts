@@ -145,6 +145,17 @@ export class StateStore {
     return Object.entries(raw).map(([key, value]) => decodeAlertRecord(key, value));
   }
 
+  /** When each alert started firing, by alertKey(); null for one not firing now. */
+  async firstSeen(keys: string[]): Promise<Array<number | null>> {
+    const out: Array<number | null> = [];
+    for (const part of chunks(keys, CHUNK)) {
+      const values = await this.redis.hmget(this.keys.alerts, ...part);
+      // The encoded record starts `[firstSeenMs,`: no need to parse the rest.
+      for (const v of values) out.push(v === null ? null : parseInt(v.slice(1), 10));
+    }
+    return out;
+  }
+
   async snapshotSize(): Promise<number> {
     return this.redis.hlen(this.keys.snapshot);
   }

@@ -187,6 +187,24 @@ describe('daemon', () => {
     expect(slack.attempts[2].atMs - slack.attempts[1].atMs).toBeGreaterThanOrEqual(950);
   });
 
+  test('a notice delivered late says what happened since, so it never contradicts a newer one', async () => {
+    slack.script = [{ status: 500 }, { status: 500 }];
+    const daemon = await start();
+    const first = await daemon.pollNow(); // the firing notice fails once and waits for its retry
+    const fixed = sampleOverview();
+    const black = fixed.items.find((i) => i.level.productId === 'f4053402-e79b-45c2-8621-377d28060888')!;
+    black.level.reserved = 0;
+    black.level.available = 25;
+    s2.reply = { body: fixed };
+    const second = await daemon.pollNow();
+    const all = [...first.notices, ...second.notices];
+    expect(await daemon.waitForDelivery(all, 20_000)).toMatchObject({ pending: [], failed: [] });
+    const lines = slack.messages.flatMap((m) => JSON.stringify(m.blocks).split('\\n'));
+    const late = lines.filter((l) => l.includes('negative-reserved') && l.includes('TEST-BLACK'));
+    expect(late.some((l) => l.includes('firing (resolved since)'))).toBe(true);
+    expect(late.some((l) => l.includes('resolved') && !l.includes('since'))).toBe(true);
+  });
+
   test('Slack 500s are retried until delivered; a 404 fails for good and shows in metrics', async () => {
     slack.script = [{ status: 500 }, { status: 502 }, { status: 503 }];
     const log = captureLog('warn');

@@ -5,7 +5,7 @@ import type { Severity } from '../../model';
 import type { Notice, NoticeAlert, SourceEvent } from '../notice';
 import { alertsCsv } from './csv';
 import {
-  STATUS_WORDS,
+  statusWords,
   alertLine,
   alertsHeadline,
   compareByRule,
@@ -235,7 +235,7 @@ function renderAlerts(n: Extract<Notice, { type: 'alerts' }>, maxPerRule: number
   const text = [headline, '', ...listed.map(alertLine), ...(restLine === null ? [] : [restLine]), '', footerText(n), ''].join('\n');
 
   let body = h1(headline);
-  if (listed.length > 0) body += table(eventColumns(listed, (a) => STATUS_WORDS[a.kind]), listed);
+  if (listed.length > 0) body += table(eventColumns(listed, statusWords), listed);
   if (restLine !== null) body += para(restLine);
   body += para(footerText(n), true);
 
@@ -376,7 +376,7 @@ function renderDigest(n: Extract<Notice, { type: 'digest' }>, maxPerRule: number
   for (const c of changes) {
     body += h2(c.title);
     if (c.alerts.length === 0) body += para('None.');
-    if (c.listed.length > 0) body += table(eventColumns(c.listed, (a) => STATUS_WORDS[a.kind]), c.listed);
+    if (c.listed.length > 0) body += table(eventColumns(c.listed, statusWords), c.listed);
     if (c.rest.length > 0) body += para(restSummary(c.rest, Infinity));
   }
   body += para(footerText(n), true);

@@ -87,7 +87,12 @@ export function summaryText(a: Pick<NoticeAlert, 'summary'>): string | null {
  * Only this line says that its alert is resolved.
  */
 export function alertLine(a: NoticeAlert): string {
-  return formatAlertLine(a, STATUS_WORDS[a.kind]);
+  return formatAlertLine(a, statusWords(a));
+}
+
+/** `firing`, `still firing`, `resolved`; with what happened since, when a late delivery found the alert moved on. */
+export function statusWords(a: Pick<NoticeAlert, 'kind' | 'since'>): string {
+  return a.since === undefined ? STATUS_WORDS[a.kind] : `${STATUS_WORDS[a.kind]} (${a.since} since)`;
 }
 
 /** An alert line with the status words given (a digest says `firing for 3d4h`) and optionally the product name. */
