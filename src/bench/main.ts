@@ -37,6 +37,8 @@ Options:
   --seed N           generator seed (default 1)
   --timeout SECONDS  limit per process (default 60 + 1 per 2,000 items)
   --cpu-prof DIR     run the polls under --cpu-prof, profiles in DIR (slows them: for finding hot spots)
+  --poll-flags=FLAGS extra node flags for the stockwatch processes only, e.g.
+                     --poll-flags="--max-semi-space-size=64" (to try a flag against the unchanged floor)
   --help
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379). Every key the benchmark creates is removed.`;
@@ -49,6 +51,7 @@ interface Options {
   seed: number;
   timeoutSeconds: number | null;
   cpuProfDir: string | null;
+  pollFlags: string[];
   redisUrl: string;
 }
 
@@ -80,6 +83,7 @@ function parseOptions(argv: string[]): Options | null {
       seed: { type: 'string' },
       timeout: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'poll-flags': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -99,6 +103,7 @@ function parseOptions(argv: string[]): Options | null {
     seed: positiveInt('seed', values.seed, 1, true),
     timeoutSeconds: values.timeout === undefined ? null : positiveInt('timeout', values.timeout, 0),
     cpuProfDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : null,
+    pollFlags: (values['poll-flags'] ?? '').split(/\s+/).filter((f) => f !== ''),
     redisUrl: process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379',
   };
 }
@@ -166,6 +171,7 @@ function failure(what: string, run: ProcessRun): Error {
 
 class Bench {
   private readonly prefixes = new Set<string>();
+  private polls = 0;
   private readonly runId = `swbench-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
   constructor(
@@ -215,10 +221,12 @@ class Bench {
       RULES_DIR: this.rulesDir,
       LOG_LEVEL: 'info',
       HTTP_PORT: '0',
-      [WEBHOOK_ENV]: this.slack.webhookUrl,
+      // A webhook of its own per process: stockwatch paces each webhook to one message a second,
+      // and polls seconds apart here (minutes apart in production) must not wait on that.
+      [WEBHOOK_ENV]: `${this.slack.webhookUrl}-${++this.polls}`,
     };
     const profile = this.opts.cpuProfDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`];
-    const run = await runNode([...profile, BIN, 'poll', '--once'], env, this.timeoutMs(items));
+    const run = await runNode([...this.opts.pollFlags, ...profile, BIN, 'poll', '--once'], env, this.timeoutMs(items));
     if (run.code !== 0) throw failure('stockwatch poll --once', run);
     const lines = logLines(run.stdout);
     const ok = lines.find((l) => l.msg === 'poll ok');
@@ -310,30 +318,34 @@ class Bench {
     const body = overviewBuffers(next.overview);
     const monitor = await monitorWrites(this.opts.redisUrl, prefix);
     let run: PollRun;
+    let written: WriteAccount;
     try {
       run = await this.poll(body, prefix, items);
     } finally {
       this.slack.take();
+      written = await monitor.stop();
     }
-    const account = await monitor.stop();
+    const { snapshotFields, alertFields, ...account } = written;
     const o = next.overview;
     const changedItems = new Set(next.changed.map((i) => itemKeyOf(o, i)));
     const outside = (keys: string[], toItem: (k: string) => string): number => keys.filter((k) => !changedItems.has(toItem(k))).length;
     return {
       changedLevels: next.changed.length,
       poll: { newAlerts: run.newAlerts, resolved: run.resolved, firing: run.firing },
-      account: { ...account, snapshotFields: [], alertFields: [] },
-      snapshotFieldsWritten: account.snapshotFields.length,
-      alertFieldsWritten: account.alertFields.length,
-      snapshotFieldsOfUnchangedItems: outside(account.snapshotFields, (k) => k),
-      alertFieldsOfUnchangedItems: outside(account.alertFields, (k) => k.slice(k.indexOf('\u001f') + 1)),
+      account,
+      snapshotFieldsWritten: snapshotFields.length,
+      alertFieldsWritten: alertFields.length,
+      snapshotFieldsOfUnchangedItems: outside(snapshotFields, (k) => k),
+      // An alert field is `rule\x1fwarehouseId\x1fproductId`; its item is what follows the rule.
+      alertFieldsOfUnchangedItems: outside(alertFields, (k) => k.slice(k.indexOf('\u001f') + 1)),
     };
   }
 
   /** ~`massAlerts` new alerts at once: one Slack message expected, and the poll's cost. */
   private async massEvent(before: BenchOverview, prefix: string, items: number): Promise<MassResult> {
-    // A zeroed item fires ~2.7 rules of the benchmark set (both unfiltered low_available rules, and
-    // the filtered ones that cover it); the log reports the exact count.
+    // A zeroed item fires ~2.64 rules of the benchmark set that notify (both unfiltered
+    // low_available rules and the filtered ones that cover it; TEST-* SKUs are silenced); the
+    // poll's log gives the exact count, which is what the report shows.
     const zeroed = Math.round(this.opts.massAlerts / ALERTS_PER_ZEROED_ITEM);
     const event = massEvent(before, zeroed, this.opts.seed + 3);
     const body = overviewBuffers(event.overview);
@@ -363,8 +375,8 @@ class Bench {
   }
 }
 
-/** Calibrated on the benchmark rules and generator (seed 1): new alerts per zeroed item. */
-const ALERTS_PER_ZEROED_ITEM = 2.7;
+/** Calibrated on the benchmark rules and generator (seed 1, 100k and 200k items): new alerts per zeroed item. */
+const ALERTS_PER_ZEROED_ITEM = 2.64;
 
 function itemKeyOf(o: BenchOverview, i: number): string {
   return `${o.warehouseIds[Math.floor(i / o.products)]}\u001f${o.productIds[i % o.products]}`;
@@ -392,7 +404,7 @@ interface RunSummary {
 interface WritesResult {
   changedLevels: number;
   poll: { newAlerts: number; resolved: number; firing: number };
-  account: WriteAccount;
+  account: Omit<WriteAccount, 'snapshotFields' | 'alertFields'>;
   snapshotFieldsWritten: number;
   alertFieldsWritten: number;
   snapshotFieldsOfUnchangedItems: number;
@@ -497,13 +509,16 @@ function targets(r: SizeResult): Target[] {
     const only = w.snapshotFieldsOfUnchangedItems === 0 && w.alertFieldsOfUnchangedItems === 0 && w.snapshotFieldsWritten <= w.changedLevels;
     t.push({
       name: 'warm writes only what changed',
-      value: `${w.snapshotFieldsWritten} levels for ${w.changedLevels} changed, ${w.snapshotFieldsOfUnchangedItems + w.alertFieldsOfUnchangedItems} fields of unchanged items`,
+      value:
+        `${w.changedLevels} levels changed: ${w.snapshotFieldsWritten} snapshot + ${w.alertFieldsWritten} alert fields written, ` +
+        `${w.snapshotFieldsOfUnchangedItems + w.alertFieldsOfUnchangedItems} of them for unchanged items`,
       met: only,
     });
   }
   if (r.mass !== null) {
     t.push({ name: 'mass event: 1 Slack message', value: `${r.mass.newAlerts} alerts -> ${r.mass.slackMessages} message(s)`, met: r.mass.slackMessages === 1 });
-    t.push({ name: 'mass event poll <= 2.0x floor', value: `${r.mass.ratio.toFixed(2)}x`, met: r.mass.ratio <= 2.0 });
+    // A mass event is a warm poll (state exists), so it gets the warm budget.
+    t.push({ name: 'mass event poll <= 2.0x floor', value: `${r.mass.ratio.toFixed(2)}x (floor measured on its own body)`, met: r.mass.ratio <= 2.0 });
   }
   return t;
 }
@@ -645,7 +660,7 @@ export async function main(argv: string[]): Promise<number> {
           bench: 'stockwatch',
           at: new Date().toISOString(),
           machine: about,
-          options: { sizes: opts.sizes, warehouses: opts.warehouses, reps: opts.reps, seed: opts.seed, massAlerts: opts.massAlerts, cpuProf: opts.cpuProfDir !== null },
+          options: { sizes: opts.sizes, warehouses: opts.warehouses, reps: opts.reps, seed: opts.seed, massAlerts: opts.massAlerts, cpuProf: opts.cpuProfDir !== null, pollFlags: opts.pollFlags },
           results: results.map((r) => ({ ...r, targets: targets(r) })),
         }) +
         '\n',
