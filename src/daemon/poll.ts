@@ -6,13 +6,16 @@ import { evaluate, silenceChecker, type CompiledRuleSet } from '../engine/evalua
 import { oneLine } from '../errors';
 import type { Logger } from '../log';
 import { itemKey, type Item, type Overview } from '../model';
-import { encodeLevels, type Commit, type OutboxEntry, type StateStore } from '../state/store';
+import type { AlertRecord } from '../engine/diff';
+import type { Commit, OutboxEntry, StateStore } from '../state/store';
 import { alertNotices, routeEvents, sourceNotices } from './route';
 
 /** Failed polls in a row before the default channels hear "source unreachable". */
 export const UNREACHABLE_AFTER = 3;
 /** Polls in a row an overview that lost more than half of its items is held before it is accepted. */
 export const SUSPECT_POLLS = 3;
+/** Malformed items logged one by one per poll; past that, a count (a broken feed must not flood the logs). */
+const MALFORMED_LOGGED = 20;
 
 export interface PollDeps {
   store: StateStore;
@@ -162,7 +165,7 @@ function planSuccess(
   log: Logger,
   report: PollReport,
 ): Commit {
-  const { meta, snapshot } = state;
+  const { meta } = state;
   const ruleSet = compiled.ruleSet;
   const outbox: OutboxEntry[] = [];
 
@@ -184,25 +187,17 @@ function planSuccess(
   // any item, so then nothing may resolve at all this poll.
   const held = new Set<string>();
   let unidentified = 0;
-  for (const m of overview.malformed) {
+  overview.malformed.forEach((m, i) => {
     if (m.warehouseId !== undefined && m.productId !== undefined) held.add(itemKey(m.warehouseId, m.productId));
     else unidentified++;
-    log.warn(`item left out: ${m.message}`);
+    if (i < MALFORMED_LOGGED) log.warn(`item left out: ${m.message}`);
+  });
+  if (overview.malformed.length > MALFORMED_LOGGED) {
+    log.warn(`${overview.malformed.length - MALFORMED_LOGGED} more items left out (the first ${MALFORMED_LOGGED} are logged)`);
   }
   const resolveAbsent = !suspect && unidentified === 0;
 
-  const currentItems = new Map<string, Item>();
-  const snapshotSet: Array<[string, string]> = [];
-  for (const item of overview.items) {
-    const key = itemKey(item.warehouseId, item.productId);
-    currentItems.set(key, item);
-    const levels = encodeLevels(item.available, item.incoming, item.reserved, item.updatedAt);
-    if (snapshot.get(key) !== levels) snapshotSet.push([key, levels]);
-  }
-  const snapshotDel: string[] = [];
-  if (resolveAbsent) {
-    for (const key of snapshot.keys()) if (!currentItems.has(key) && !held.has(key)) snapshotDel.push(key);
-  }
+  const currentItems = itemsWithAlerts(overview.items, state.alerts.values());
 
   const current = evaluate(overview.items, compiled, nowMs);
   const diff = diffAlerts({
@@ -253,11 +248,29 @@ function planSuccess(
       lastPollError: null,
       lastSuccessAtMs: nowMs,
     },
-    snapshotSet,
-    snapshotDel,
     alertsSet: diff.changed,
     alertsDel: diff.removed,
     outbox,
     digest,
   };
+}
+
+/**
+ * The current items that had an alert at the previous poll, by itemKey(): all that diffAlerts
+ * looks up (a resolved alert reports its item's levels now). Indexed by warehouse then product so
+ * that the 200,000 items without an alert cost a lookup each, not a string key.
+ */
+function itemsWithAlerts(items: readonly Item[], previous: Iterable<AlertRecord>): Map<string, Item> {
+  const wanted = new Map<string, Set<string>>();
+  for (const { alert } of previous) {
+    let products = wanted.get(alert.warehouseId);
+    if (products === undefined) wanted.set(alert.warehouseId, (products = new Set()));
+    products.add(alert.productId);
+  }
+  const found = new Map<string, Item>();
+  if (wanted.size === 0) return found;
+  for (const item of items) {
+    if (wanted.get(item.warehouseId)?.has(item.productId)) found.set(itemKey(item.warehouseId, item.productId), item);
+  }
+  return found;
 }

@@ -1,5 +1,11 @@
-// The Redis store for what must survive a poll: the item snapshot, the alert state, the poll
-// bookkeeping, and the outbox of notices a poll caused.
+// The Redis store for what must survive a poll: the alert state (what fired at the last poll, with
+// the levels it fired at: the "previous snapshot" a poll is compared with), the poll bookkeeping,
+// and the outbox of notices a poll caused.
+//
+// There is no copy of every item's levels: nothing would read it. The diff needs only what fired,
+// the suspect check only the last good item count, and a resolved alert of a vanished item its own
+// stored levels. Keeping it cost a 200,000-field read and delta write per poll (see the README's
+// Performance section) for no behaviour.
 //
 // Crash safety rests on one rule: a poll's new state and the notices it causes are written in ONE
 // MULTI/EXEC, guarded by WATCH on the generation counter. Either all of it lands or none of it
@@ -8,7 +14,7 @@
 // that are their outbox ids, so moving them twice (after a crash) adds nothing twice.
 import type { Redis } from 'ioredis';
 import type { AlertRecord } from '../engine/diff';
-import type { Alert, RuleType, Severity } from '../model';
+import { alertKey, type Alert, type RuleType, type Severity } from '../model';
 
 /** Poll bookkeeping kept in the meta hash. */
 export interface PollMeta {
@@ -29,8 +35,6 @@ export interface PollMeta {
 export interface LoadedState {
   meta: PollMeta;
   alerts: Map<string, AlertRecord>;
-  /** itemKey -> encoded levels (see encodeLevels). */
-  snapshot: Map<string, string>;
 }
 
 /** One notice waiting to be queued: `id` becomes the BullMQ job id. */
@@ -51,8 +55,6 @@ export interface Commit {
   /** The generation read by load(); the commit is refused when it has moved. */
   expectedGen: number;
   meta: Partial<PollMeta>;
-  snapshotSet?: Array<[string, string]>;
-  snapshotDel?: string[];
   alertsSet?: AlertRecord[];
   alertsDel?: string[];
   outbox?: OutboxEntry[];
@@ -63,7 +65,7 @@ export interface Commit {
 const CHUNK = 5000;
 
 export class StateStore {
-  readonly keys: { meta: string; alerts: string; snapshot: string; outbox: string; digestPrefix: string };
+  readonly keys: { meta: string; alerts: string; outbox: string; digestPrefix: string };
 
   /**
    * `redis` must be a connection of the store's own: WATCH is per connection, and a command from
@@ -77,7 +79,6 @@ export class StateStore {
     this.keys = {
       meta: `${base}:meta`,
       alerts: `${base}:alerts`,
-      snapshot: `${base}:snapshot`,
       outbox: `${base}:outbox`,
       digestPrefix: `${base}:digest:`,
     };
@@ -88,16 +89,10 @@ export class StateStore {
   }
 
   async load(): Promise<LoadedState> {
-    const [meta, alerts, snapshot] = await Promise.all([
-      this.redis.hgetall(this.keys.meta),
-      this.redis.hgetall(this.keys.alerts),
-      this.redis.hgetall(this.keys.snapshot),
-    ]);
+    const [meta, alerts] = await Promise.all([this.redis.hgetall(this.keys.meta), this.redis.hgetall(this.keys.alerts)]);
     const alertMap = new Map<string, AlertRecord>();
     for (const key in alerts) alertMap.set(key, decodeAlertRecord(key, alerts[key]));
-    const snapshotMap = new Map<string, string>();
-    for (const key in snapshot) snapshotMap.set(key, snapshot[key]);
-    return { meta: decodeMeta(meta), alerts: alertMap, snapshot: snapshotMap };
+    return { meta: decodeMeta(meta), alerts: alertMap };
   }
 
   /** Writes everything in `c` atomically; false (and nothing written) when another poll committed first. */
@@ -110,8 +105,6 @@ export class StateStore {
       return false;
     }
     const tx = redis.multi();
-    for (const part of chunks(c.snapshotSet ?? [], CHUNK)) tx.hset(keys.snapshot, ...part.flat());
-    for (const part of chunks(c.snapshotDel ?? [], CHUNK)) tx.hdel(keys.snapshot, ...part);
     for (const part of chunks(c.alertsSet ?? [], CHUNK)) {
       tx.hset(keys.alerts, ...part.flatMap((r) => [recordKey(r), encodeAlertRecord(r)]));
     }
@@ -155,10 +148,6 @@ export class StateStore {
     }
     return out;
   }
-
-  async snapshotSize(): Promise<number> {
-    return this.redis.hlen(this.keys.snapshot);
-  }
 }
 
 function* chunks<T>(list: readonly T[], size: number): Generator<T[]> {
@@ -168,15 +157,8 @@ function* chunks<T>(list: readonly T[], size: number): Generator<T[]> {
 // ---- encodings -------------------------------------------------------------------------------
 // Compact on purpose: 200,000 items must stay well under 300 bytes each in Redis.
 
-/** The levels of one item as kept in the snapshot: `available,incoming,reserved,updatedAt`. */
-export function encodeLevels(available: number, incoming: number, reserved: number, updatedAt: string): string {
-  return `${available},${incoming},${reserved},${updatedAt}`;
-}
-
-const SEP = '\u001f';
-
 function recordKey(r: AlertRecord): string {
-  return `${r.alert.rule}${SEP}${r.alert.warehouseId}${SEP}${r.alert.productId}`;
+  return alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId);
 }
 
 /** The alert's identity is its hash field; the value holds the rest as a JSON array. */
@@ -200,7 +182,7 @@ export function encodeAlertRecord(r: AlertRecord): string {
 }
 
 export function decodeAlertRecord(key: string, value: string): AlertRecord {
-  const [rule, warehouseId, productId] = key.split(SEP);
+  const [rule, warehouseId, productId] = key.split('\u001f');
   const v = JSON.parse(value) as [
     number, number | null, RuleType, Severity, string | null, string | null, string | null,
     number, number, number, string, string | null, 0 | 1,
