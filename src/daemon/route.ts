@@ -1,7 +1,7 @@
 // Dispatch: which channel hears about which event. Pure; the poll turns its result into outbox entries.
 import type { AlertEvent } from '../engine/diff';
 import type { Channel, RuleSet } from '../model';
-import type { Notice, NoticeAlert, SourceEvent } from '../notify';
+import { slackNoticeAlerts, type Notice, type NoticeAlert, type SourceEvent } from '../notify';
 import type { OutboxEntry } from '../state/store';
 
 /** The delivery queues, one per kind of channel: Slack's per-webhook pacing must never hold up email. */
@@ -54,8 +54,10 @@ export function alertNotices(routed: Routed, ruleSet: RuleSet, pollId: string, n
   const entries: OutboxEntry[] = [];
   for (const [name, alerts] of routed.immediate) {
     const id = `a-${pollId}-${name}`;
-    const notice: Notice = { type: 'alerts', id, createdAtMs: nowMs, alerts };
-    entries.push({ id, queue: queueFor(ruleSet.channels[name]), data: { channel: name, notice } satisfies DeliveryJobData });
+    const channel = ruleSet.channels[name];
+    // Email keeps every alert (its CSV lists them all); Slack keeps what its message can show.
+    const notice: Notice = { type: 'alerts', id, createdAtMs: nowMs, ...(channel.kind === 'slack' ? slackNoticeAlerts(alerts) : { alerts }) };
+    entries.push({ id, queue: queueFor(channel), data: { channel: name, notice } satisfies DeliveryJobData });
   }
   return entries;
 }

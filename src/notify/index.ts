@@ -1,9 +1,9 @@
 // The notify stage: pure renderers (Slack, email, console) and thin senders that classify
 // failures as permanent or transient for the delivery queue.
-export type { EventKind, Notice, NoticeAlert, SourceEvent } from './notice';
+export type { EventKind, Notice, NoticeAlert, OmittedAlerts, SourceEvent } from './notice';
 export { DeliveryError, isDeliveryError } from './errors';
 export { alertLine } from './render/text';
-export { renderSlack, slackEscape, SLACK_LIMITS } from './render/slack';
+export { renderSlack, slackEscape, slackNoticeAlerts, SLACK_LIMITS } from './render/slack';
 export type { SlackPayload, SlackRenderOptions } from './render/slack';
 export { renderEmail, htmlEscape } from './render/email';
 export type { EmailAttachment, EmailRenderOptions, RenderedEmail } from './render/email';

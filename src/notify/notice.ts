@@ -1,6 +1,6 @@
 // What the notify stage is given to deliver. A notice is fixed when it is created (by a poll or a
 // digest tick) and stored in a queued job; it is rendered only at delivery, so it holds data, not text.
-import type { Alert } from '../model';
+import type { Alert, Severity } from '../model';
 
 /** What happened to an alert at the poll that produced the notice. */
 export type EventKind = 'new' | 'repeat' | 'resolved';
@@ -17,12 +17,24 @@ export interface NoticeAlert extends Alert {
   since?: 'resolved' | 'firing again' | 'resolved and firing again';
 }
 
+/** How many alerts of one rule, severity and kind a notice left out. */
+export interface OmittedAlerts {
+  rule: string;
+  severity: Severity;
+  kind: EventKind;
+  count: number;
+}
+
 export type SourceEvent = 'unreachable' | 'recovered' | 'suspect';
 
 /** A notice is fixed when created (by a poll or a digest tick) and stored in a job; rendering happens at delivery. */
 export type Notice =
-  /** One poll's events for one channel. */
-  | { type: 'alerts'; id: string; createdAtMs: number; alerts: NoticeAlert[] }
+  /**
+   * One poll's events for one channel. `omitted` counts alerts left out when the notice was made:
+   * a Slack message lists the most severe ~20 and sums up the rest, so a mass event's notice
+   * keeps only what can be shown, not 30,000 alerts in a queued job.
+   */
+  | { type: 'alerts'; id: string; createdAtMs: number; alerts: NoticeAlert[]; omitted?: OmittedAlerts[] }
   /** `detail` says what was seen, e.g. `3 polls failed in a row; last error: S2 API timed out after 30s`; never a secret. */
   | { type: 'source'; id: string; createdAtMs: number; event: SourceEvent; detail: string }
   | {

@@ -1,5 +1,5 @@
-import type { Notice, NoticeAlert } from '../../src/notify/notice';
-import { renderSlack, SLACK_LIMITS, slackEscape } from '../../src/notify/render/slack';
+import type { Notice, NoticeAlert, OmittedAlerts } from '../../src/notify/notice';
+import { renderSlack, SLACK_LIMITS, SLACK_NOTICE_KEEPS, slackEscape, slackNoticeAlerts } from '../../src/notify/render/slack';
 import { alertLine } from '../../src/notify/render/text';
 import { alert, many, T0 } from './helpers';
 
@@ -237,4 +237,32 @@ describe('renderSlack: other notices', () => {
 it('renders the same line as alertLine, escaped', () => {
   const a = alert({ sku: 'A&B' });
   expect(sectionLines(renderSlack(alertsNotice([a])))[0]).toBe(slackEscape(alertLine(a)));
+});
+
+describe('slackNoticeAlerts', () => {
+  const notice = (alerts: NoticeAlert[], omitted?: OmittedAlerts[]): Notice => ({
+    type: 'alerts',
+    id: 'a-1',
+    createdAtMs: T0,
+    alerts,
+    ...(omitted ? { omitted } : {}),
+  });
+
+  it('keeps few alerts whole', () => {
+    const alerts = many(12);
+    expect(slackNoticeAlerts(alerts)).toEqual({ alerts });
+  });
+
+  it('a mass event keeps the most severe alerts and counts, and renders exactly as the full list', () => {
+    const alerts = [
+      ...many(20_000, { kind: 'new' }),
+      ...many(9_000, { kind: 'resolved', status: 'resolved' }, 'OLD'),
+      ...many(1_000, { rule: 'negative-reserved', type: 'negative_reserved', severity: 'critical', reserved: -1 }, 'NEG'),
+    ];
+    const slim = slackNoticeAlerts(alerts);
+    expect(slim.alerts).toHaveLength(SLACK_NOTICE_KEEPS);
+    expect(slim.alerts.every((a) => a.severity === 'critical')).toBe(true);
+    expect(slim.omitted!.reduce((n, o) => n + o.count, 0)).toBe(alerts.length - SLACK_NOTICE_KEEPS);
+    expect(renderSlack(notice(slim.alerts, slim.omitted))).toEqual(renderSlack(notice(alerts)));
+  });
 });

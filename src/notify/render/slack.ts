@@ -2,7 +2,7 @@
 // Slack's limits (50 blocks, 3000 characters per section, 150 per header) are enforced here, in
 // SlackMessage, and nowhere else; a mass event becomes one message that lists the most severe
 // alerts and sums up the rest per rule.
-import type { Notice, NoticeAlert } from '../notice';
+import type { Notice, NoticeAlert, OmittedAlerts } from '../notice';
 import {
   alertLine,
   alertsHeadline,
@@ -143,25 +143,51 @@ function footer(n: Notice): string {
  * Lists alerts (most severe first) under a budget and sums up the ones left out per rule.
  * Returns the escaped lines that went into the message, for the fallback text.
  */
-function listAlerts(msg: SlackMessage, alerts: readonly NoticeAlert[], maxAlerts: number, reservedAfter: number): string[] {
+function listAlerts(
+  msg: SlackMessage,
+  alerts: readonly NoticeAlert[],
+  maxAlerts: number,
+  reservedAfter: number,
+  omitted: readonly OmittedAlerts[] = [],
+): string[] {
   const sorted = sortAlerts(alerts);
   const lines = sorted.slice(0, Math.max(0, maxAlerts)).map((a) => slackEscape(alertLine(a)));
   // one block for the sum of the rest, plus what the caller keeps for after the list
   const listed = msg.lines(lines, Math.max(0, maxAlerts), msg.free(1 + reservedAfter));
   const shown = lines.slice(0, listed);
-  if (listed < sorted.length) {
-    const rest = restSummary(sorted.slice(listed), SLACK_LIMITS.sectionText, slackEscape);
+  if (listed < sorted.length || omitted.length > 0) {
+    const rest = restSummary(sorted.slice(listed), SLACK_LIMITS.sectionText, slackEscape, omitted);
     msg.section(slackEscape(rest));
     shown.push(slackEscape(rest));
   }
   return shown;
 }
 
+/** Alerts a Slack notice keeps when it is made: more than a message lists, so it renders the same. */
+export const SLACK_NOTICE_KEEPS = 50;
+
+/**
+ * What a Slack notice needs of a poll's alerts: the most severe SLACK_NOTICE_KEEPS in full, the
+ * rest as counts per rule, severity and kind. The message renders exactly as from the full list.
+ */
+export function slackNoticeAlerts(alerts: readonly NoticeAlert[]): { alerts: NoticeAlert[]; omitted?: OmittedAlerts[] } {
+  if (alerts.length <= SLACK_NOTICE_KEEPS) return { alerts: [...alerts] };
+  const sorted = sortAlerts(alerts);
+  const omitted = new Map<string, OmittedAlerts>();
+  for (const a of sorted.slice(SLACK_NOTICE_KEEPS)) {
+    const key = `${a.rule}\u001f${a.severity}\u001f${a.kind}`;
+    const o = omitted.get(key);
+    if (o) o.count++;
+    else omitted.set(key, { rule: a.rule, severity: a.severity, kind: a.kind, count: 1 });
+  }
+  return { alerts: sorted.slice(0, SLACK_NOTICE_KEEPS), omitted: [...omitted.values()] };
+}
+
 function renderAlerts(n: Extract<Notice, { type: 'alerts' }>, maxAlerts: number): SlackPayload {
   const msg = new SlackMessage();
-  const headline = alertsHeadline(n.alerts);
+  const headline = alertsHeadline(n.alerts, n.omitted);
   msg.header(headline);
-  const shown = listAlerts(msg, n.alerts, maxAlerts, 1);
+  const shown = listAlerts(msg, n.alerts, maxAlerts, 1, n.omitted);
   msg.context(footer(n));
   return msg.toPayload([slackEscape(headline), ...shown]);
 }

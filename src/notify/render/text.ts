@@ -3,7 +3,7 @@
 // Everything here returns unescaped text; each renderer escapes for its own medium.
 import type { Severity } from '../../model';
 import { formatDuration } from '../../duration';
-import type { EventKind, NoticeAlert } from '../notice';
+import type { EventKind, NoticeAlert, OmittedAlerts } from '../notice';
 
 /** The status of an alert in words, as its line says it. */
 export const STATUS_WORDS: Record<EventKind, string> = {
@@ -150,9 +150,10 @@ export function compareByRule(a: NoticeAlert, b: NoticeAlert): number {
 
 export type KindCounts = Record<EventKind, number>;
 
-export function countKinds(alerts: readonly NoticeAlert[]): KindCounts {
+export function countKinds(alerts: readonly NoticeAlert[], omitted: readonly OmittedAlerts[] = []): KindCounts {
   const counts: KindCounts = { new: 0, repeat: 0, resolved: 0 };
   for (const a of alerts) counts[a.kind] += 1;
+  for (const o of omitted) counts[o.kind] += o.count;
   return counts;
 }
 
@@ -164,8 +165,8 @@ export function formatKindCounts(counts: KindCounts): string {
 }
 
 /** `stockwatch: 3 new, 1 still firing, 2 resolved` */
-export function alertsHeadline(alerts: readonly NoticeAlert[]): string {
-  const counts = formatKindCounts(countKinds(alerts));
+export function alertsHeadline(alerts: readonly NoticeAlert[], omitted: readonly OmittedAlerts[] = []): string {
+  const counts = formatKindCounts(countKinds(alerts, omitted));
   return `stockwatch: ${counts === '' ? 'no changes' : counts}`;
 }
 
@@ -177,19 +178,21 @@ export interface RuleSum {
 }
 
 /** Alerts summed up per rule, most severe rule first, then the biggest, then by name. */
-export function sumPerRule(alerts: readonly NoticeAlert[]): RuleSum[] {
+export function sumPerRule(alerts: readonly NoticeAlert[], omitted: readonly OmittedAlerts[] = []): RuleSum[] {
   const byRule = new Map<string, RuleSum>();
-  for (const a of alerts) {
+  const add = (a: Pick<OmittedAlerts, 'rule' | 'severity' | 'kind'>, count: number): void => {
     let sum = byRule.get(a.rule);
     if (sum === undefined) {
       sum = { rule: a.rule, severity: a.severity, total: 0, counts: { new: 0, repeat: 0, resolved: 0 } };
       byRule.set(a.rule, sum);
     }
-    sum.total += 1;
-    sum.counts[a.kind] += 1;
+    sum.total += count;
+    sum.counts[a.kind] += count;
     // One rule has one severity; should a notice mix them, sort the rule by its most severe alert.
     if (SEVERITY_RANK[a.severity] < SEVERITY_RANK[sum.severity]) sum.severity = a.severity;
-  }
+  };
+  for (const a of alerts) add(a, 1);
+  for (const o of omitted) add(o, o.count);
   return [...byRule.values()].sort(
     (x, y) => SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] || y.total - x.total || compareText(x.rule, y.rule),
   );
@@ -225,9 +228,14 @@ export function joinWithin(
 }
 
 /** `… and 29,980 more: low-available 25,000 new, 4,980 resolved; negative-reserved 12 still firing` */
-export function restSummary(rest: readonly NoticeAlert[], maxChars: number, measure?: (s: string) => string): string {
-  const head = `… and ${formatCount(rest.length)} more: `;
-  const parts = sumPerRule(rest).map(formatRuleSum);
+export function restSummary(
+  rest: readonly NoticeAlert[],
+  maxChars: number,
+  measure?: (s: string) => string,
+  omitted: readonly OmittedAlerts[] = [],
+): string {
+  const head = `… and ${formatCount(rest.length + omitted.reduce((n, o) => n + o.count, 0))} more: `;
+  const parts = sumPerRule(rest, omitted).map(formatRuleSum);
   const measureWithHead = (s: string) => (measure ?? ((x: string) => x))(head + s);
   return (
     head +
