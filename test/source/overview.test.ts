@@ -471,3 +471,31 @@ describe('toOverview at scale (sanity, not timing)', () => {
     ]);
   });
 });
+
+describe('parseTimestamp: the fast UTC path agrees with the general one', () => {
+  const fc = require('fast-check') as typeof import('fast-check');
+  const { parseTimestamp } = require('../../src/source/overview') as typeof import('../../src/source/overview');
+  it('on random instants written with Z and 0-6 fraction digits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -62_000_000_000_000, max: 253_000_000_000_000 }), fc.integer({ min: 0, max: 6 }), (ms, places) => {
+        const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+        const base = iso.slice(0, 19);
+        const fraction = iso.slice(20, 23) + '123';
+        const text = places === 0 ? `${base}Z` : `${base}.${fraction.slice(0, places)}Z`;
+        const expected = places === 0 ? Math.floor(ms / 1000) * 1000 : Date.parse(`${base}.${fraction.slice(0, Math.min(3, places)).padEnd(3, '0')}Z`);
+        expect(parseTimestamp(text)).toBe(expected);
+        // The same instant with an explicit +00:00 offset takes the general path.
+        expect(parseTimestamp(text.replace(/Z$/, '+00:00'))).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it.each(['2024-02-30T00:00:00Z', '2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T00:60:00Z', '2024-01-01T00:00:60Z', '2024-01-01T00:00:00.Z', '2024-01-0xT00:00:00Z', '2024-01-01T00:00:00.1a2Z'])(
+    'rejects %s',
+    (text) => expect(parseTimestamp(text)).toBeNaN(),
+  );
+  it('accepts leap days and fractions', () => {
+    expect(parseTimestamp('2024-02-29T12:00:00.5Z')).toBe(Date.UTC(2024, 1, 29, 12, 0, 0, 500));
+    expect(parseTimestamp('2024-06-03T03:40:41.743844Z')).toBe(Date.UTC(2024, 5, 3, 3, 40, 41, 743));
+  });
+});
