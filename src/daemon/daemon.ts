@@ -241,7 +241,7 @@ export class Daemon {
         else still.push(id);
       }
       result.pending = still;
-      if (still.length > 0) await sleep(100);
+      if (still.length > 0) await sleep(20);
     }
     return result;
   }

@@ -1,7 +1,6 @@
 // Sends rendered emails over one pooled SMTP transport and says, through DeliveryError, whether
 // a failure is worth another try. Retrying is the queue's job: nodemailer's own re-queueing of a
 // message after a dropped connection is off, so one send() is at most one delivery attempt.
-import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { UserError } from '../errors';
@@ -100,6 +99,8 @@ export class EmailSender {
     this.where = parts.where;
     this.secrets = [parts.password, parts.url.password, cfg.smtpUrl, parts.url.href];
     // URL options win over these defaults; pool stays on unless the URL says `pool=false`.
+    // Loaded here, not at the top: most commands (and polls without email channels) never mail.
+    const nodemailer = require('nodemailer') as typeof import('nodemailer');
     this.transport = nodemailer.createTransport({
       url: cfg.smtpUrl.trim(),
       pool: true,
