@@ -18,7 +18,28 @@ export function queueFor(channel: Channel): string {
 }
 
 export function toNoticeAlert(e: AlertEvent): NoticeAlert {
-  return { ...e.alert, kind: e.kind, firstSeenMs: e.firstSeenMs };
+  // Field by field, not `...e.alert`: a mass event makes 30,000 of these, and V8 copies a literal
+  // of known shape several times faster than it spreads one.
+  const a = e.alert;
+  return {
+    rule: a.rule,
+    type: a.type,
+    severity: a.severity,
+    status: a.status,
+    warehouseId: a.warehouseId,
+    warehouse: a.warehouse,
+    productId: a.productId,
+    sku: a.sku,
+    product: a.product,
+    available: a.available,
+    incoming: a.incoming,
+    reserved: a.reserved,
+    updatedAt: a.updatedAt,
+    summary: a.summary,
+    silenced: a.silenced,
+    kind: e.kind,
+    firstSeenMs: e.firstSeenMs,
+  };
 }
 
 export interface Routed {
