@@ -140,9 +140,17 @@ export function mailStatuses(mails: Mail[]): Array<'firing' | 'resolved'> {
 }
 
 export function statusOf(text: string): 'firing' | 'resolved' {
-  // Alert lines start with their status word: `firing · out-of-stock (critical) · …` or `resolved · …`.
-  const firing = /^firing · out-of-stock/m.test(text);
-  const resolved = /^resolved · out-of-stock/m.test(text);
-  if (firing === resolved) throw new Error(`cannot tell the status of this notice:\n${text}`);
-  return firing ? 'firing' : 'resolved';
+  // Alert lines start with their status words: `firing · out-of-stock (critical) · …`. A line
+  // delivered after its alert moved on says so, e.g. `firing (resolved since) · …`: what the
+  // reader takes as the present is then what happened since.
+  const lines = [...text.matchAll(/^(firing|resolved)(?: \((resolved|firing again|resolved and firing again) since\))? · out-of-stock/gm)];
+  if (lines.length !== 1) throw new Error(`expected one out-of-stock line in this notice:\n${text}`);
+  const [, status, since] = lines[0];
+  if (since === undefined) return status as 'firing' | 'resolved';
+  return since === 'resolved' ? 'resolved' : 'firing';
+}
+
+/** An alert line without what a late delivery added to it: the notice as it was made. */
+export function asMade(text: string): string {
+  return text.replace(/ \((?:resolved|firing again|resolved and firing again) since\)/g, '');
 }

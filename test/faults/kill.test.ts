@@ -10,7 +10,7 @@ import IORedis from 'ioredis';
 import { killAll, sleep, type ChildRun } from '../support/processes';
 import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
-import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, startDaemon, statusOf, TAKEOVER_MS } from './helpers';
+import { asMade, daemonEnv, mailStatuses, overview, rulesYaml, Scenario, startDaemon, statusOf, TAKEOVER_MS } from './helpers';
 
 const ROUNDS = 10;
 jest.setTimeout(ROUNDS * 12_000 + TAKEOVER_MS + 30_000);
@@ -176,7 +176,7 @@ describe('fault: kill -9 during polls and deliveries', () => {
       expect(statusOf(slackAlerts.at(-1)!.text)).toBe(finalStatus);
       expect(statusOf(mailAlerts.at(-1)!.text)).toBe(finalStatus);
 
-      // Duplicates: the same notice twice (Slack: same text, whose levels name the episode; mail: same notice id).
+      // Duplicates: the same notice twice (Slack: same text as made, whose levels name the episode; mail: same notice id).
       // Explained: a kill came while the first copy was on its way or just after it was taken.
       const explained = (atMs: number): boolean => kills.some((k) => Math.abs(k.atMs - atMs) <= 1000);
       const duplicates: string[] = [];
@@ -196,8 +196,8 @@ describe('fault: kill -9 during polls and deliveries', () => {
         }
         return unique;
       };
-      const slackUnique = check(slackAlerts, (m) => m.text, (m) => m.atMs, 'slack');
-      const mailUnique = check(mailAlerts, (m) => m.noticeId ?? m.text, (m) => m.atMs, 'mail');
+      const slackUnique = check(slackAlerts, (m) => asMade(m.text), (m) => m.atMs, 'slack');
+      const mailUnique = check(mailAlerts, (m) => m.noticeId ?? asMade(m.text), (m) => m.atMs, 'mail');
       expect({ unexplained, context: unexplained.length ? context() : '' }).toEqual({ unexplained: [], context: '' });
       expect(duplicates.length).toBeLessThanOrEqual(1);
 
