@@ -16,6 +16,8 @@ export interface Config {
   logLevel: string;
   smtpUrl: string | null;
   emailFrom: string;
+  /** How long a job (a poll, a delivery) stays locked to a daemon that stopped answering. */
+  jobLockMs: number;
 }
 
 /** Every variable stockwatch reads, with its default; the README, .env.example and docker-compose follow this list. */
@@ -32,6 +34,7 @@ export const ENV_VARS = {
   LOG_LEVEL: { default: 'info', secret: false },
   SMTP_URL: { default: null, secret: true },
   EMAIL_FROM: { default: 'stockwatch@localhost', secret: false },
+  STOCKWATCH_JOB_LOCK: { default: '30s', secret: false },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
   const organizationId = required('S2_ORGANIZATION_ID');
   const apiTimeoutMs = duration('S2_API_TIMEOUT');
   const pollEveryMs = duration('POLL_EVERY');
+  const jobLockMs = duration('STOCKWATCH_JOB_LOCK');
 
   const redisUrl = get('REDIS_URL');
   if (!/^rediss?:\/\//i.test(redisUrl)) problems.push('REDIS_URL: not a redis:// or rediss:// URL');
@@ -97,5 +101,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
     logLevel,
     smtpUrl: smtp === '' ? null : smtp,
     emailFrom: get('EMAIL_FROM'),
+    jobLockMs,
   };
 }

@@ -14,6 +14,7 @@ import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, ty
 import { DIGEST_QUEUE, Digests } from './digest';
 import { closeHttp, json, startHttp, type Route } from './http';
 import { Metrics } from './metrics';
+import { ChannelOrder } from './order';
 import { runPoll, type PollReport } from './poll';
 import { DELIVERY_QUEUES } from './route';
 import { RulesHolder } from './rules-holder';
@@ -122,8 +123,14 @@ export class Daemon {
       connection: this.queueConn,
       prefix: config.prefix,
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => retryDelayMs(attemptsMade, err) },
+      // A job whose daemon died is taken over once its lock lapses. A notice may go through that
+      // more than once (each kill is a stall), and must still be delivered: maxStalledCount 5.
+      lockDuration: config.jobLockMs,
+      stalledInterval: config.jobLockMs,
+      maxStalledCount: 5,
     };
-    const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, transports: this.transports, redis: this.fastConn, prefix: config.prefix, log };
+    const order = new ChannelOrder(this.fastConn, this.store, (id) => this.jobState(id));
+    const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.fastConn, prefix: config.prefix, log };
     for (const kind of ['slack', 'email'] as const) {
       const worker = new Worker(DELIVERY_QUEUES[kind], deliveryProcessor(kind, deliveryDeps), { ...workerOpts, concurrency: kind === 'email' ? 4 : 2 });
       this.watchWorker(worker, kind);

@@ -9,6 +9,7 @@ import type { Logger } from '../log';
 import { alertKey, type Channel, type EmailChannel, type RuleSet, type SlackChannel } from '../model';
 import { EmailSender, isDeliveryError, postSlack, renderEmail, renderSlack, type Notice, type NoticeAlert } from '../notify';
 import type { StateStore } from '../state/store';
+import type { ChannelOrder } from './order';
 import type { DeliveryJobData } from './route';
 
 /** How a notice leaves the building. The demo swaps in one that prints to the console. */
@@ -56,6 +57,8 @@ export interface DeliveryDeps {
   rules: () => RuleSet;
   /** The alert state, to tell a late notice what happened since it was made. */
   store: Pick<StateStore, 'firstSeen'>;
+  /** Each channel's notices in the order of the polls that made them. */
+  order: ChannelOrder;
   transports: Transports;
   /** For the per-webhook pace; any connection will do. */
   redis: Redis;
@@ -69,36 +72,64 @@ export const SLACK_PACE_MS = 1000;
 export function deliveryProcessor(kind: Channel['kind'], deps: DeliveryDeps) {
   return async (job: Job<DeliveryJobData>, token?: string): Promise<void> => {
     const { channel: name } = job.data;
-    const notice = await annotateLate(job.data.notice, deps.store);
-    const channel = deps.rules().channels[name];
-    if (channel === undefined || channel.kind !== kind) {
-      throw new UnrecoverableError(`channel ${name} no longer exists as a ${kind} channel in the rules in force`);
-    }
-    if (channel.kind === 'slack') {
-      const paceKey = `${deps.prefix}:pace:${createHash('sha1').update(channel.webhookUrl).digest('hex').slice(0, 16)}`;
-      const free = await deps.redis.set(paceKey, '1', 'PX', SLACK_PACE_MS, 'NX');
-      if (free === null) {
-        // Another message went to this webhook less than a second ago: wait the rest, without using up a try.
-        const wait = Math.max(await deps.redis.pttl(paceKey), 50);
-        await job.moveToDelayed(Date.now() + wait, token);
+    const ordered = job.data.order !== undefined;
+    if (ordered) {
+      const gate = await deps.order.gate(name, job.id!);
+      if (gate === 'done') {
+        deps.log.info({ job: job.id, channel: name }, 'notice already delivered before a restart; not sent again');
+        return;
+      }
+      if (gate === 'wait') {
+        // An older notice of this channel is still on its way (or retrying): this one waits its turn, without using up a try.
+        await job.moveToDelayed(Date.now() + ORDER_WAIT_MS, token);
         throw new DelayedError();
       }
-      try {
-        await deps.transports.slack(channel, notice);
-      } catch (err) {
-        const retryAfter = isDeliveryError(err) ? err.retryAfterMs : undefined;
-        // Hold every message to this webhook for as long as Slack asked, not just this one.
-        if (retryAfter) await deps.redis.set(paceKey, '1', 'PX', retryAfter);
-        throw classify(err);
-      }
-    } else {
-      try {
-        await deps.transports.email(channel, notice);
-      } catch (err) {
-        throw classify(err);
-      }
     }
+    try {
+      await deliver(job, kind, deps, token);
+    } catch (err) {
+      const lastTry = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (ordered && lastTry && !(err instanceof DelayedError)) await deps.order.leave(name, job.id!);
+      throw err;
+    }
+    if (ordered) await deps.order.leave(name, job.id!);
   };
+}
+
+/** How often a notice waiting behind an older one of its channel looks again. */
+const ORDER_WAIT_MS = 250;
+
+async function deliver(job: Job<DeliveryJobData>, kind: Channel['kind'], deps: DeliveryDeps, token?: string): Promise<void> {
+  const { channel: name } = job.data;
+  const notice = await annotateLate(job.data.notice, deps.store);
+  const channel = deps.rules().channels[name];
+  if (channel === undefined || channel.kind !== kind) {
+    throw new UnrecoverableError(`channel ${name} no longer exists as a ${kind} channel in the rules in force`);
+  }
+  if (channel.kind === 'slack') {
+    const paceKey = `${deps.prefix}:pace:${createHash('sha1').update(channel.webhookUrl).digest('hex').slice(0, 16)}`;
+    const free = await deps.redis.set(paceKey, '1', 'PX', SLACK_PACE_MS, 'NX');
+    if (free === null) {
+      // Another message went to this webhook less than a second ago: wait the rest, without using up a try.
+      const wait = Math.max(await deps.redis.pttl(paceKey), 50);
+      await job.moveToDelayed(Date.now() + wait, token);
+      throw new DelayedError();
+    }
+    try {
+      await deps.transports.slack(channel, notice);
+    } catch (err) {
+      const retryAfter = isDeliveryError(err) ? err.retryAfterMs : undefined;
+      // Hold every message to this webhook for as long as Slack asked, not just this one.
+      if (retryAfter) await deps.redis.set(paceKey, '1', 'PX', retryAfter);
+      throw classify(err);
+    }
+  } else {
+    try {
+      await deps.transports.email(channel, notice);
+    } catch (err) {
+      throw classify(err);
+    }
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import { itemKey, type Item, type Overview } from '../model';
 import type { AlertRecord } from '../engine/diff';
 import type { Commit, OutboxEntry, StateStore } from '../state/store';
-import { alertNotices, routeEvents, sourceNotices } from './route';
+import { alertNotices, routeEvents, sourceNotices, type PollTag } from './route';
 
 /** Failed polls in a row before the default channels hear "source unreachable". */
 export const UNREACHABLE_AFTER = 3;
@@ -79,7 +79,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
   const state = await deps.store.load();
   lap('load');
   const { meta } = state;
-  const pollId = `${meta.gen + 1}-${nowMs.toString(36)}`;
+  const poll: PollTag = { id: `${meta.gen + 1}-${nowMs.toString(36)}`, gen: meta.gen + 1, nowMs };
   const report: PollReport = {
     ok: overview !== null,
     committed: false,
@@ -112,12 +112,12 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
         lastPollError: fetchError,
         lastPollDurationMs: Math.round(performance.now() - started),
       },
-      outbox: tellNow ? sourceNotices(ruleSet, 'unreachable', detail, pollId, nowMs) : [],
+      outbox: tellNow ? sourceNotices(ruleSet, 'unreachable', detail, poll) : [],
     };
     report.error = fetchError ?? 'unknown error';
     report.firing = state.alerts.size;
   } else {
-    commit = planSuccess(overview, compiled, state, pollId, nowMs, deps.log, report);
+    commit = planSuccess(overview, compiled, state, poll, deps.log, report);
     commit.meta.lastPollDurationMs = Math.round(performance.now() - started);
   }
   lap('evaluate');
@@ -160,12 +160,12 @@ function planSuccess(
   overview: Overview,
   compiled: CompiledRuleSet,
   state: Awaited<ReturnType<StateStore['load']>>,
-  pollId: string,
-  nowMs: number,
+  poll: PollTag,
   log: Logger,
   report: PollReport,
 ): Commit {
   const { meta } = state;
+  const { nowMs } = poll;
   const ruleSet = compiled.ruleSet;
   const outbox: OutboxEntry[] = [];
 
@@ -180,7 +180,7 @@ function planSuccess(
   } else if (suspect && suspectStreak === 1) {
     const detail = `the overview has ${count} items, the last good one had ${meta.lastGoodItems}; nothing is resolved until it persists for ${SUSPECT_POLLS} polls`;
     log.warn({ items: count, lastGood: meta.lastGoodItems }, 'suspect overview: resolving nothing');
-    outbox.push(...sourceNotices(ruleSet, 'suspect', detail, pollId, nowMs));
+    outbox.push(...sourceNotices(ruleSet, 'suspect', detail, poll));
   }
 
   // Malformed items keep their alerts exactly as they were. One we cannot even identify could be
@@ -212,9 +212,9 @@ function planSuccess(
   });
 
   const routed = routeEvents(diff.events, ruleSet);
-  outbox.push(...alertNotices(routed, ruleSet, pollId, nowMs));
+  outbox.push(...alertNotices(routed, ruleSet, poll));
   if (meta.unreachableNotified) {
-    outbox.push(...sourceNotices(ruleSet, 'recovered', `the S2 API answered again after ${meta.failStreak} failed polls`, pollId, nowMs));
+    outbox.push(...sourceNotices(ruleSet, 'recovered', `the S2 API answered again after ${meta.failStreak} failed polls`, poll));
   }
   const digest = [...routed.digest].flatMap(([channel, alerts]) => alerts.map((a) => ({ channel, json: JSON.stringify(a) })));
 

@@ -11,7 +11,21 @@ export const DELIVERY_QUEUES = { slack: 'slack', email: 'email' } as const;
 export interface DeliveryJobData {
   channel: string;
   notice: Notice;
+  /** Place in the channel's delivery order (see ChannelOrder); absent for notices outside it (digests). */
+  order?: number;
 }
+
+/** The poll a notice comes from: its id (unique, for job ids) and its generation (for the order). */
+export interface PollTag {
+  id: string;
+  gen: number;
+  nowMs: number;
+}
+
+// A channel's notices go out in the order of the polls that made them; within one poll, a source
+// notice (unreachable, recovered, suspect) before the alerts.
+const sourceOrder = (poll: PollTag): number => poll.gen * 2;
+const alertsOrder = (poll: PollTag): number => poll.gen * 2 + 1;
 
 export function queueFor(channel: Channel): string {
   return channel.kind === 'slack' ? DELIVERY_QUEUES.slack : DELIVERY_QUEUES.email;
@@ -71,25 +85,27 @@ export function routeEvents(events: readonly AlertEvent[], ruleSet: RuleSet): Ro
  * Job ids must be unique per notice and must not hold ':' (BullMQ). The poll's generation makes
  * them unique; the outbox makes them stable across a crash.
  */
-export function alertNotices(routed: Routed, ruleSet: RuleSet, pollId: string, nowMs: number): OutboxEntry[] {
+export function alertNotices(routed: Routed, ruleSet: RuleSet, poll: PollTag): OutboxEntry[] {
   const entries: OutboxEntry[] = [];
   for (const [name, alerts] of routed.immediate) {
-    const id = `a-${pollId}-${name}`;
+    const id = `a-${poll.id}-${name}`;
     const channel = ruleSet.channels[name];
     // Email keeps every alert (its CSV lists them all); Slack keeps what its message can show.
-    const notice: Notice = { type: 'alerts', id, createdAtMs: nowMs, ...(channel.kind === 'slack' ? slackNoticeAlerts(alerts) : { alerts }) };
-    entries.push({ id, queue: queueFor(channel), data: { channel: name, notice } satisfies DeliveryJobData });
+    const notice: Notice = { type: 'alerts', id, createdAtMs: poll.nowMs, ...(channel.kind === 'slack' ? slackNoticeAlerts(alerts) : { alerts }) };
+    const order = alertsOrder(poll);
+    entries.push({ id, queue: queueFor(channel), channel: name, order, data: { channel: name, notice, order } satisfies DeliveryJobData });
   }
   return entries;
 }
 
 /** "source unreachable / recovered / suspect" go to the default channels (digest channels included: they are mail). */
-export function sourceNotices(ruleSet: RuleSet, event: SourceEvent, detail: string, pollId: string, nowMs: number): OutboxEntry[] {
+export function sourceNotices(ruleSet: RuleSet, event: SourceEvent, detail: string, poll: PollTag): OutboxEntry[] {
+  const order = sourceOrder(poll);
   return ruleSet.defaultChannels
     .filter((name) => ruleSet.channels[name] !== undefined)
     .map((name) => {
-      const id = `s-${pollId}-${event}-${name}`;
-      const notice: Notice = { type: 'source', id, createdAtMs: nowMs, event, detail };
-      return { id, queue: queueFor(ruleSet.channels[name]), data: { channel: name, notice } satisfies DeliveryJobData };
+      const id = `s-${poll.id}-${event}-${name}`;
+      const notice: Notice = { type: 'source', id, createdAtMs: poll.nowMs, event, detail };
+      return { id, queue: queueFor(ruleSet.channels[name]), channel: name, order, data: { channel: name, notice, order } satisfies DeliveryJobData };
     });
 }

@@ -42,6 +42,9 @@ export interface OutboxEntry {
   id: string;
   queue: string;
   data: unknown;
+  /** The channel it goes to and its place in that channel's delivery order (ChannelOrder). */
+  channel?: string;
+  order?: number;
 }
 
 /** One alert event kept for a digest channel until its next tick. */
@@ -65,7 +68,7 @@ export interface Commit {
 const CHUNK = 5000;
 
 export class StateStore {
-  readonly keys: { meta: string; alerts: string; outbox: string; digestPrefix: string };
+  readonly keys: { meta: string; alerts: string; outbox: string; digestPrefix: string; orderPrefix: string };
 
   /**
    * `redis` must be a connection of the store's own: WATCH is per connection, and a command from
@@ -81,7 +84,13 @@ export class StateStore {
       alerts: `${base}:alerts`,
       outbox: `${base}:outbox`,
       digestPrefix: `${base}:digest:`,
+      orderPrefix: `${base}:order:`,
     };
+  }
+
+  /** The sorted set of a channel's notices not yet delivered, by their order. */
+  orderKey(channel: string): string {
+    return this.keys.orderPrefix + channel;
   }
 
   async loadMeta(): Promise<PollMeta> {
@@ -109,7 +118,11 @@ export class StateStore {
       tx.hset(keys.alerts, ...part.flatMap((r) => [recordKey(r), encodeAlertRecord(r)]));
     }
     for (const part of chunks(c.alertsDel ?? [], CHUNK)) tx.hdel(keys.alerts, ...part);
-    for (const e of c.outbox ?? []) tx.hset(keys.outbox, e.id, JSON.stringify({ queue: e.queue, data: e.data }));
+    for (const e of c.outbox ?? []) {
+      tx.hset(keys.outbox, e.id, JSON.stringify({ queue: e.queue, data: e.data }));
+      // Joins its channel's delivery order in the same transaction: no notice is queued unordered.
+      if (e.channel !== undefined && e.order !== undefined) tx.zadd(this.orderKey(e.channel), 'NX', e.order, e.id);
+    }
     for (const d of c.digest ?? []) tx.rpush(keys.digestPrefix + d.channel, d.json);
     tx.hset(keys.meta, { ...encodeMeta(c.meta), gen: String(c.expectedGen + 1) });
     const result = await tx.exec();
@@ -126,6 +139,10 @@ export class StateStore {
       const { queue, data } = JSON.parse(json) as { queue: string; data: unknown };
       return { id, queue, data };
     });
+  }
+
+  async inOutbox(id: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.outbox, id)) === 1;
   }
 
   async removeFromOutbox(ids: string[]): Promise<void> {

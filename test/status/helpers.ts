@@ -3,8 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createServer } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import IORedis from 'ioredis';
 import type { Config } from '../../src/config';
 import type { Transports } from '../../src/daemon/delivery';
@@ -12,8 +10,8 @@ import { PRODUCT_IDS, WAREHOUSE_1 } from '../../src/demo/simulator';
 import type { Channel } from '../../src/model';
 import type { Notice } from '../../src/notify';
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const SAMPLE_PATH = path.join(__dirname, '..', '..', 'fixtures', 'overview.sample.json');
+export { REDIS_URL, SAMPLE_PATH } from '../support/stand-ins';
+import { REDIS_URL, SAMPLE_PATH, testConfig as supportConfig } from '../support/stand-ins';
 
 /** Product and warehouse names that would run script or add elements if the page did not escape them. */
 export const HOSTILE_PRODUCT = '<img src=x onerror=alert(1)>';
@@ -60,26 +58,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export function rulesDir(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swtest-rules-'));
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-  return dir;
-}
+export { rulesDir } from '../support/stand-ins';
 
 export function testConfig(over: Partial<Config> & Pick<Config, 'prefix' | 'rulesDir'>): Config {
-  return {
-    apiUrl: 'http://127.0.0.1:9',
-    apiToken: 'unset',
-    organizationId: 'org-1',
-    apiTimeoutMs: 5000,
-    redisUrl: REDIS_URL,
-    pollEveryMs: 60_000,
-    httpPort: 0,
-    logLevel: 'silent',
-    smtpUrl: null,
-    emailFrom: 'stockwatch@test.local',
-    ...over,
-  };
+  return supportConfig({ logLevel: 'silent', ...over });
 }
 
 /** The vendor sample with a hostile product name on TEST-BLACK and a hostile name on its warehouse. */

@@ -207,6 +207,7 @@ export function testConfig(over: Partial<Config>): Config {
     logLevel: 'debug',
     smtpUrl: null,
     emailFrom: 'stockwatch@test.local',
+    jobLockMs: 30_000,
     ...over,
   };
 }
