@@ -10,17 +10,10 @@
 // Levels live in typed arrays (a 1,000,000-item overview is ~24 MB here, not ~300 MB of
 // objects); the JSON is written in chunks, so the largest string at any moment is one chunk.
 
-/** Mulberry32: small, fast, and good enough to make test data; the same seed gives the same stream. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../prng';
+
+/** The seeded generator of the benchmark's data (mulberry32). */
+export const prng = mulberry32;
 
 export interface GenerateOptions {
   /** P: products per warehouse (every warehouse stocks every product). */

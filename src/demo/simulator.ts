@@ -5,6 +5,7 @@
 // recoveries) plus seeded random drift, so one seed always gives the same sequence of bodies.
 // The step timer starts with the first overview served, not at start-up: a daemon that comes up
 // late (a container waiting for Redis) still sees the whole story from step 0.
+import { mulberry32 } from '../prng';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -114,18 +115,6 @@ interface Level {
 interface LevelItem {
   warehouseId: string;
   level: Level;
-}
-
-/** mulberry32: small, fast, and good enough to make drift look random yet repeat by seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function defaultSamplePath(): string {
