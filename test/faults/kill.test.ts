@@ -88,7 +88,7 @@ describe('fault: kill -9 during polls and deliveries', () => {
           // would land while a message is on its way, or just after a receiver took one, before the
           // daemon could record it. (A mail held at MAIL FROM is not on its way yet.)
           const lastAnswer = Math.max(slack.attempts.at(-1)?.atMs ?? 0, smtp.mails.at(-1)?.atMs ?? 0);
-          const inWindow = slack.inFlight > 0 || smtp.inFlight > 0 || Date.now() - lastAnswer < 300;
+          const inWindow = slack.inFlight > 0 || smtp.inFlight > 0 || Date.now() - lastAnswer < 500;
           if (mode !== 'slack-in-flight' && inWindow && postponed < 20) {
             postponed++;
             timers.push(setTimeout(() => kill(note), 300));
@@ -96,8 +96,9 @@ describe('fault: kill -9 during polls and deliveries', () => {
           }
           done = true;
           process.kill(daemon.pid, 'SIGKILL');
-          kills.push({ round, mode, atMs: Date.now(), note: postponed > 0 ? `${note} (postponed ${postponed}x${inWindow ? ', still in a window' : ''})` : note });
-          if (process.env.FAULT_DEBUG) process.stderr.write(`round ${round}: killed (${mode}, ${note})\n`);
+          const k: Kill = { round, mode, atMs: Date.now(), note: postponed > 0 ? `${note} (postponed ${postponed}x${inWindow ? ', still in a window' : ''})` : note };
+          kills.push(k);
+          if (process.env.FAULT_DEBUG) process.stderr.write(`round ${round}: killed (${mode}, ${k.note})\n`);
           for (const t of timers) clearTimeout(t);
           s2.onRequest = null;
           slack.onRequest = null;
@@ -114,10 +115,11 @@ describe('fault: kill -9 during polls and deliveries', () => {
               s2.answer = { kind: 'slow', ms: 80, body: (answer as { body: unknown }).body };
               s2.onRequest = () => timers.push(setTimeout(() => kill('during a poll'), between(0, 160)));
             } else if (mode === 'mail') {
-              // Kill while the SMTP server holds MAIL FROM: the mail is not taken, it must come later, once.
+              // Kill while the SMTP server holds MAIL FROM: the mail is not taken, it must come later,
+              // once. (Late enough in the hold that the Slack notice of the same change is recorded.)
               smtp.onMailFrom = () => {
-                timers.push(setTimeout(() => kill('during an SMTP exchange'), between(0, 300)));
-                return sleep(400);
+                timers.push(setTimeout(() => kill('during an SMTP exchange'), between(600, 1200)));
+                return sleep(1500);
               };
             } else if (mode === 'slack-in-flight') {
               // Slack has the message; the daemon dies before it can record that: the documented window.

@@ -232,6 +232,7 @@ export interface ScriptedSmtp {
 export async function startScriptedSmtp(opts: SmtpOptions = {}): Promise<ScriptedSmtp> {
   const smtp: ScriptedSmtp = { port: 0, url: '', mails: [], onMailFrom: null, refuseLogins: false, refusedLogins: 0, inFlight: 0, close: async () => undefined };
   const open = new WeakSet<object>();
+  const closed = new WeakSet<object>();
   const settle = (session: object): void => {
     if (open.delete(session)) smtp.inFlight--;
   };
@@ -251,14 +252,18 @@ export async function startScriptedSmtp(opts: SmtpOptions = {}): Promise<Scripte
     onMailFrom(_address, session, callback) {
       Promise.resolve(smtp.onMailFrom?.()).then(
         () => {
-          if (!open.has(session)) smtp.inFlight++;
-          open.add(session);
+          // A client that went away while MAIL FROM was held has nothing in flight.
+          if (!open.has(session) && !closed.has(session)) {
+            smtp.inFlight++;
+            open.add(session);
+          }
           callback();
         },
         (err: Error) => callback(err),
       );
     },
     onClose(session) {
+      closed.add(session);
       settle(session);
     },
     onRcptTo(address, _session, callback) {
