@@ -16,7 +16,6 @@ import { asMade, daemonEnv, mailStatuses, overview, rulesYaml, Scenario, startDa
 const ROUNDS = 10;
 jest.setTimeout(ROUNDS * 12_000 + TAKEOVER_MS + 30_000);
 
-
 type KillMode = 'poll' | 'mail' | 'slack-in-flight' | 'random';
 
 interface Kill {
