@@ -185,6 +185,10 @@ export class Daemon {
   /** One poll, now. The poll worker calls this on every tick; `poll --once` calls it directly. */
   async pollNow(): Promise<PollReport> {
     const { config, log } = this.opts;
+    if (this.fastConn.status !== 'ready') {
+      // Just after an outage BullMQ's connection may be back before ours: say so plainly.
+      throw new Error(`Redis at ${redisAddress(config.redisUrl)} is not answering yet; poll skipped`);
+    }
     this.rules.refresh();
     const end = this.metrics.pollDuration.startTimer();
     const report = await runPoll(
@@ -308,7 +312,7 @@ export class Daemon {
     const { log } = this.opts;
     worker.on('completed', (job: Job) => {
       this.metrics.notice(channelType, 'sent');
-      log.info({ job: job.id, channel: job.data.channel, attempts: job.attemptsMade + 1 }, `${channelType} notice delivered`);
+      log.info({ job: job.id, channel: job.data.channel, attempts: job.attemptsMade }, `${channelType} notice delivered`);
     });
     worker.on('failed', (job: Job | undefined, err: Error) => {
       if (!job) return;

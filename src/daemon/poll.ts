@@ -129,8 +129,13 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
   } else {
     report.notices = (commit.outbox ?? []).map((e) => e.id);
   }
-  // Also moves what an earlier, crashed poll committed but never queued.
-  await deps.flushOutbox();
+  // Also moves what an earlier, crashed poll committed but never queued. The poll itself is done
+  // either way: what cannot be queued now stays in the outbox for the sweep.
+  try {
+    await deps.flushOutbox();
+  } catch (err) {
+    deps.log.error(`notices committed but not queued yet (the outbox sweep will retry): ${oneLine(err)}`);
+  }
   lap('queue');
   report.durationMs = Math.round(performance.now() - started);
 

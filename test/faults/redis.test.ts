@@ -91,7 +91,7 @@ describe('fault: Redis goes away', () => {
       await admin.call('ACL', 'SETUSER', 'faulty', 'on', '>faulty-pw', '+@all', '&*', `~${p}:[^s]*`, `~${p}:s[^t]*`, `~${p}:state:[^o]*`, `~${p}:state:o[^u]*`, `(+@all -hdel ~${p}:state:outbox)`);
       const redisUrl = redis.url.replace('redis://', 'redis://faulty:faulty-pw@');
       const daemon = await startDaemon(daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, redisUrl }));
-      expect(await waitFor(() => daemon.messages().filter((m) => /^poll job failed: .*NOPERM/.test(m)).length >= 5, 20_000)).toBe(true);
+      expect(await waitFor(() => daemon.messages().filter((m) => /^notices committed but not queued yet \(the outbox sweep will retry\): .*NOPERM/.test(m)).length >= 5, 20_000)).toBe(true);
       expect(await admin.hlen(`${p}:state:outbox`)).toBe(2);
       await sleep(500);
       expect(slackStatuses(slack.messages)).toEqual(['firing']);
