@@ -124,10 +124,11 @@ export class Daemon {
       prefix: config.prefix,
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => retryDelayMs(attemptsMade, err) },
       // A job whose daemon died is taken over once its lock lapses. A notice may go through that
-      // more than once (each kill is a stall), and must still be delivered: maxStalledCount 5.
+      // many times (each kill is a stall: daemons in a crash loop, a host that keeps dying) and must
+      // still be delivered; only a job that kills every daemon that takes it should give up.
       lockDuration: config.jobLockMs,
       stalledInterval: config.jobLockMs,
-      maxStalledCount: 5,
+      maxStalledCount: 50,
     };
     const order = new ChannelOrder(this.fastConn, this.store, (id) => this.jobState(id));
     const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.fastConn, prefix: config.prefix, log };
