@@ -25,6 +25,15 @@ export function isUserError(err: unknown): err is UserError {
 export function oneLine(err: unknown): string {
   // Not `instanceof Error`: errors made by Node's own code come from another realm under jest.
   const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
-  const text = typeof message === 'string' ? message : String(err);
+  const text = typeof message === 'string' ? message : describeThrown(err);
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** String(value), for any thrown value: one whose toString is broken must not throw again here. */
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
