@@ -157,7 +157,7 @@ describe('hostile overview bodies never crash a poll and never resolve what they
   const prefixes: string[] = [];
 
   afterAll(async () => {
-    await Promise.all(prefixes.map(cleanPrefix));
+    await Promise.all(prefixes.map((p) => cleanPrefix(p)));
     redis.disconnect();
   });
 

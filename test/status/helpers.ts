@@ -1,8 +1,6 @@
 // What the status page and demo tests share: real Redis under a unique prefix, a free port, a
 // rules folder, a config, and transports that keep notices in memory instead of sending them.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { createServer } from 'node:net';
 import IORedis from 'ioredis';
 import type { Config } from '../../src/config';
 import type { Transports } from '../../src/daemon/delivery';
@@ -10,16 +8,13 @@ import { PRODUCT_IDS, WAREHOUSE_1 } from '../../src/demo/simulator';
 import type { Channel } from '../../src/model';
 import type { Notice } from '../../src/notify';
 
-export { REDIS_URL, SAMPLE_PATH } from '../support/stand-ins';
+export { cleanPrefix, REDIS_URL, SAMPLE_PATH, uniquePrefix, waitFor } from '../support/stand-ins';
+export { freePort } from '../support/processes';
 import { REDIS_URL, SAMPLE_PATH, testConfig as supportConfig } from '../support/stand-ins';
 
 /** Product and warehouse names that would run script or add elements if the page did not escape them. */
 export const HOSTILE_PRODUCT = '<img src=x onerror=alert(1)>';
 export const HOSTILE_WAREHOUSE = 'Main <script>alert(2)</script> & "co"';
-
-export function uniquePrefix(name: string): string {
-  return `swtest-${name}-${randomBytes(4).toString('hex')}`;
-}
 
 /** Keys under `prefix` (SCAN, never KEYS). */
 export async function keysOf(prefix: string, redisUrl = REDIS_URL): Promise<string[]> {
@@ -36,26 +31,6 @@ export async function keysOf(prefix: string, redisUrl = REDIS_URL): Promise<stri
     redis.disconnect();
   }
   return found;
-}
-
-export async function cleanPrefix(prefix: string, redisUrl = REDIS_URL): Promise<void> {
-  const keys = await keysOf(prefix, redisUrl);
-  if (keys.length === 0) return;
-  const redis = new IORedis(redisUrl);
-  try {
-    for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** A port nothing listens on right now (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export { rulesDir } from '../support/stand-ins';
@@ -92,12 +67,3 @@ export function recordingTransports(fail: Partial<Record<Channel['kind'], () => 
   return { sent, slack: deliver, email: deliver, close: async () => undefined };
 }
 
-/** Polls `check` every 50 ms until it returns true or `ms` passes; returns whether it did. */
-export async function waitFor(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}

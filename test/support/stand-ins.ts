@@ -22,8 +22,8 @@ export function uniquePrefix(name: string): string {
 }
 
 /** Deletes every key under `prefix` (SCAN, never KEYS). */
-export async function cleanPrefix(prefix: string): Promise<void> {
-  const redis = new IORedis(REDIS_URL);
+export async function cleanPrefix(prefix: string, redisUrl = REDIS_URL): Promise<void> {
+  const redis = new IORedis(redisUrl);
   try {
     let cursor = '0';
     do {
