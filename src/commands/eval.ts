@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { UserError } from '../errors';
 import { itemKey, RULE_TYPES, SEVERITIES, type Alert, type Item, type MalformedItem } from '../model';
 import { compileRuleSet, evaluate, silenceChecker, type CompiledRuleSet } from '../engine/evaluate';
-import { compareAlerts } from '../engine/order';
+import { compareAlerts } from '../engine/sort';
 import { resolvedBetween } from '../engine/resolved';
 import { oneLineText } from '../engine/template';
 import { formatRuleError, loadRules } from '../rules/load';

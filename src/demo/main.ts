@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import IORedis from 'ioredis';
 import { loadConfig, type Config } from '../config';
 import { Daemon, redisAddress } from '../daemon/daemon';
-import type { Transports } from '../daemon/delivery';
+import type { Transports } from '../delivery/worker';
 import { oneLine, ProblemList, UserError } from '../errors';
 import { createLogger } from '../log';
 import { renderConsole } from '../notify';

@@ -2,7 +2,7 @@
 // reminder, which are resolved, and the alert state to keep. Pure: `nowMs` is an argument, the
 // state is passed in and handed back, and nothing is sent from here.
 import { alertKey, itemKey, type Alert, type Item, type Rule } from '../model';
-import { compareAlerts } from './order';
+import { compareAlerts } from './sort';
 import { toResolved } from './resolved';
 
 /** What the state keeps per alert between polls. */

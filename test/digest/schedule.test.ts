@@ -2,7 +2,7 @@
 // schedulers following the rules, and a tick missed while no daemon ran not being sent late.
 import { CronExpressionParser } from 'cron-parser';
 import type { Worker } from 'bullmq';
-import { Digests, digestJobId, digestSchedulerId, nextTicks, type DigestDeps } from '../../src/daemon/digest';
+import { Digests, digestJobId, digestSchedulerId, nextTicks, type DigestDeps } from '../../src/digest/digest';
 import type { CompiledRuleSet } from '../../src/engine/evaluate';
 import { StateStore } from '../../src/state/store';
 import { captureLog, cleanPrefix, uniquePrefix, waitFor } from '../support/stand-ins';

@@ -1,8 +1,8 @@
 // A digest tick on real Redis and real BullMQ queues: what goes in, what is consumed, and that a
 // tick run again (after a crash at any point) queues nothing twice and loses no event.
 import type { Queue } from 'bullmq';
-import { Digests, digestJobId, type DigestDeps } from '../../src/daemon/digest';
-import type { DeliveryJobData } from '../../src/daemon/route';
+import { Digests, digestJobId, type DigestDeps } from '../../src/digest/digest';
+import type { DeliveryJobData } from '../../src/delivery/route';
 import type { Notice, NoticeAlert } from '../../src/notify';
 import { StateStore } from '../../src/state/store';
 import { captureLog, cleanPrefix, uniquePrefix } from '../support/stand-ins';

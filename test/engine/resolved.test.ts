@@ -1,6 +1,6 @@
 import { resolvedBetween } from '../../src/engine/resolved';
 import { renderSummary, unknownPlaceholders } from '../../src/engine/template';
-import { sortAlerts } from '../../src/engine/order';
+import { sortAlerts } from '../../src/engine/sort';
 import { itemKey, type Rule } from '../../src/model';
 import { alert, item, lowAvailable, negativeReserved } from './helpers';
 

@@ -8,7 +8,7 @@ import IORedis from 'ioredis';
 import { compileRuleSet, evaluate, type CompiledRuleSet } from '../../src/engine/evaluate';
 import { createLogger } from '../../src/log';
 import { alertKey, itemKey } from '../../src/model';
-import { runPoll, type PollReport } from '../../src/daemon/poll';
+import { runPoll, type PollReport } from '../../src/poll/poll';
 import { loadRuleFiles } from '../../src/rules';
 import { parseOverview, type SourceOverview } from '../../src/source/overview';
 import { StateStore } from '../../src/state/store';

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Daemon } from '../../src/daemon/daemon';
-import type { StatusReport } from '../../src/daemon/status';
+import type { StatusReport } from '../../src/web/status';
 import { startSimulator, type Simulator } from '../../src/demo/simulator';
 import { createLogger } from '../../src/log';
 import { HOSTILE_PRODUCT, cleanPrefix, freePort, hostileSample, recordingTransports, rulesDir, testConfig, uniquePrefix, waitFor } from './helpers';

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import IORedis from 'ioredis';
 import type { Config } from '../../src/config';
-import type { Transports } from '../../src/daemon/delivery';
+import type { Transports } from '../../src/delivery/worker';
 import { PRODUCT_IDS, WAREHOUSE_1 } from '../../src/demo/simulator';
 import type { Channel } from '../../src/model';
 import type { Notice } from '../../src/notify';

@@ -4,15 +4,15 @@
 // construction: a Slack channel is shown by name and kind only, never its webhook URL.
 import type { Queue } from 'bullmq';
 import IORedis from 'ioredis';
-import { compareAlerts } from '../engine/order';
+import { compareAlerts } from '../engine/sort';
 import type { AlertRecord } from '../engine/diff';
 import { formatDuration } from '../duration';
 import { oneLine } from '../errors';
 import type { Channel, Rule, RuleType, Severity, Silence, Where } from '../model';
 import type { PollMeta } from '../state/store';
 import type { Response, Route } from './http';
-import { DELIVERY_QUEUES } from './route';
-import type { RulesHolder } from './rules-holder';
+import { DELIVERY_QUEUES } from '../delivery/route';
+import type { RulesHolder } from '../daemon/rules-holder';
 import { renderStatusPage, searchText } from './status-page';
 
 /** What the status page reads; the Daemon is one. */

@@ -9,7 +9,7 @@ import type { Logger } from '../log';
 import { alertKey, type Channel, type EmailChannel, type RuleSet, type SlackChannel } from '../model';
 import { EmailSender, isDeliveryError, postSlack, renderEmail, renderSlack, type Notice, type NoticeAlert } from '../notify';
 import type { StateStore } from '../state/store';
-import type { ChannelOrder } from './order';
+import type { ChannelOrder } from './channel-order';
 import type { DeliveryJobData } from './route';
 
 /** How a notice leaves the building. The demo swaps in one that prints to the console. */

@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import { itemKey, type Item, type Overview } from '../model';
 import type { AlertRecord } from '../engine/diff';
 import type { Commit, OutboxEntry, StateStore } from '../state/store';
-import { alertNotices, routeEvents, sourceNotices, type PollTag } from './route';
+import { alertNotices, routeEvents, sourceNotices, type PollTag } from '../delivery/route';
 
 /** Failed polls in a row before the default channels hear "source unreachable". */
 export const UNREACHABLE_AFTER = 3;

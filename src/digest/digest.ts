@@ -18,8 +18,8 @@ import type { Logger } from '../log';
 import { alertKey, type EmailChannel, type RuleSet } from '../model';
 import type { Notice, NoticeAlert } from '../notify';
 import type { StateStore } from '../state/store';
-import { deliveryJobOptions } from './delivery';
-import type { DeliveryJobData } from './route';
+import { deliveryJobOptions } from '../delivery/worker';
+import type { DeliveryJobData } from '../delivery/route';
 
 export const DIGEST_QUEUE = 'digest';
 const TICK_JOB_NAME = 'digest';
