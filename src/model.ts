@@ -43,8 +43,11 @@ export interface Overview {
 export type Severity = 'info' | 'warning' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
 
-export type RuleType = 'low_available' | 'negative_reserved' | 'stale' | 'unknown_product';
-export const RULE_TYPES: readonly RuleType[] = ['low_available', 'negative_reserved', 'stale', 'unknown_product'];
+export type RuleType = 'low_available' | 'negative_reserved' | 'stale' | 'unknown_product' | 'stale_warehouse' | 'runs_out';
+export const RULE_TYPES: readonly RuleType[] = ['low_available', 'negative_reserved', 'stale', 'unknown_product', 'stale_warehouse', 'runs_out'];
+
+/** `item`: one alert per item; `network`: one alert per product, summed over warehouses (SPEC 3.1). */
+export type Scope = 'item' | 'network';
 
 /** A `where` filter after validation: every key given is a non-empty list of globs. */
 export interface Where {
@@ -72,11 +75,25 @@ export interface Rule {
   sendResolved: boolean;
   where?: Where;
   summary?: string;
+  /** The condition must hold this long (at every poll) before the alert fires; 0: at once. */
+  forMs: number;
+  /** A firing alert whose condition stops holding keeps firing this long; 0: resolves at once. */
+  keepFiringForMs: number;
+  /** low_available, runs_out; 'item' for every other type. */
+  scope: Scope;
   /** low_available */
   below?: number;
   countIncoming?: boolean;
-  /** stale */
+  /** low_available: a firing alert resolves only once the compared quantity is >= clearAt (hysteresis). */
+  clearAt?: number;
+  /** stale, stale_warehouse */
   olderThanMs?: number;
+  /** runs_out: fires when the projected stock-out is within this long. */
+  withinMs?: number;
+  /** runs_out: half-life of the exponentially weighted selling rate (default 7d). */
+  rateHalfLifeMs?: number;
+  /** runs_out: observations needed before it fires (default 3d). */
+  minHistoryMs?: number;
   pos: SourcePos;
 }
 
@@ -98,7 +115,29 @@ export interface EmailChannel {
   sendEmpty: boolean;
 }
 
-export type Channel = SlackChannel | EmailChannel;
+/** JSON POST per poll (SPEC section 5); `secret` signs each body with HMAC-SHA256. */
+export interface WebhookChannel {
+  name: string;
+  kind: 'webhook';
+  url: string;
+  secret?: string;
+}
+
+export type Channel = SlackChannel | EmailChannel | WebhookChannel;
+export type ChannelKind = Channel['kind'];
+
+/** What an inhibiting and an inhibited alert must share (SPEC 3.4). */
+export type InhibitSame = 'item' | 'product' | 'warehouse';
+
+/** While an alert of a rule matching `when` fires, alerts of rules matching `suppress` that share `same` are not notified. */
+export interface Inhibit {
+  /** A glob over rule names. */
+  when: string;
+  /** Globs over rule names. */
+  suppress: string[];
+  same: InhibitSame;
+  pos: SourcePos;
+}
 
 export interface Silence {
   where?: Where;
@@ -115,6 +154,7 @@ export interface RuleSet {
   /** The channels of `defaults` (where the source unreachable/recovered notices go). */
   defaultChannels: string[];
   rules: Rule[];
+  inhibit: Inhibit[];
   silences: Silence[];
   /** The files read, in name order (paths relative to the rules folder). */
   files: string[];
@@ -125,7 +165,7 @@ export interface RuleError extends SourcePos {
   message: string;
 }
 
-export type AlertStatus = 'firing' | 'resolved';
+export type AlertStatus = 'pending' | 'firing' | 'resolved';
 
 /** SPEC section 4: exactly these fields, in this order, as `eval --json` prints them. */
 export interface Alert {
@@ -133,9 +173,11 @@ export interface Alert {
   type: RuleType;
   severity: Severity;
   status: AlertStatus;
-  warehouseId: string;
+  /** null for a network-wide alert (scope: network). */
+  warehouseId: string | null;
   warehouse: string | null;
-  productId: string;
+  /** null for a warehouse-wide alert (stale_warehouse). */
+  productId: string | null;
   sku: string | null;
   product: string | null;
   available: number;
@@ -144,14 +186,21 @@ export interface Alert {
   updatedAt: string;
   summary: string | null;
   silenced: boolean;
+  inhibited: boolean;
+  /** low_available of scope item: positive `available` of the same product in every other warehouse. */
+  availableElsewhere?: number;
+  /** runs_out: learned selling rate, units per day. */
+  ratePerDay?: number;
+  /** runs_out: projected stock-out (ISO time). */
+  runsOutAt?: string;
 }
 
-/** Identity of an alert: rule name + warehouseId + productId. */
-export function alertKey(rule: string, warehouseId: string, productId: string): string {
-  return `${rule}\u001f${warehouseId}\u001f${productId}`;
+/** Identity of an alert: rule name + warehouseId + productId (a null part is written empty). */
+export function alertKey(rule: string, warehouseId: string | null, productId: string | null): string {
+  return `${rule}\u001f${warehouseId ?? ''}\u001f${productId ?? ''}`;
 }
 
 /** Identity of an item: warehouseId + productId. */
-export function itemKey(warehouseId: string, productId: string): string {
-  return `${warehouseId}\u001f${productId}`;
+export function itemKey(warehouseId: string | null, productId: string | null): string {
+  return `${warehouseId ?? ''}\u001f${productId ?? ''}`;
 }

@@ -131,6 +131,7 @@ function readAlerts(file: string, body: unknown[]): Alert[] {
       updatedAt: alert.updatedAt,
       summary: alert.summary,
       silenced: alert.silenced,
+      inhibited: alert.inhibited === true,
     };
   });
 }
@@ -209,8 +210,8 @@ export function formatAlertTable(alerts: readonly Alert[]): string {
       a.rule,
       a.severity,
       a.status,
-      oneLineText(a.sku ?? a.productId),
-      oneLineText(a.warehouse ?? a.warehouseId),
+      oneLineText(a.sku ?? a.productId ?? '-'),
+      oneLineText(a.warehouse ?? a.warehouseId ?? '(all)'),
       String(a.available),
       String(a.reserved),
       String(a.incoming),

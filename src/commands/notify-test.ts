@@ -64,6 +64,7 @@ async function send(channel: Channel, notice: Notice, smtpUrl: string | null, fr
     await postSlack(channel.webhookUrl, renderSlack(notice));
     return `Slack webhook at ${hostOf(channel.webhookUrl)}`;
   }
+  if (channel.kind !== 'email') throw new UserError(`notify-test: channel ${channel.name}: ${channel.kind} channels are not supported yet`);
   if (smtpUrl === null) throw new UserError(`notify-test: channel ${channel.name} is an email channel, but SMTP_URL is not set`);
   const sender = new EmailSender({ smtpUrl, from });
   try {

@@ -51,6 +51,9 @@ export function toNoticeAlert(e: AlertEvent): NoticeAlert {
     updatedAt: a.updatedAt,
     summary: a.summary,
     silenced: a.silenced,
+    inhibited: a.inhibited,
+    ...(a.availableElsewhere !== undefined && { availableElsewhere: a.availableElsewhere }),
+    ...(a.ratePerDay !== undefined && { ratePerDay: a.ratePerDay, runsOutAt: a.runsOutAt }),
     kind: e.kind,
     firstSeenMs: e.firstSeenMs,
   };

@@ -123,12 +123,14 @@ async function deliver(job: Job<DeliveryJobData>, kind: Channel['kind'], deps: D
       if (retryAfter) await deps.redis.set(paceKey, '1', 'PX', retryAfter);
       throw classify(err);
     }
-  } else {
+  } else if (channel.kind === 'email') {
     try {
       await deps.transports.email(channel, notice);
     } catch (err) {
       throw classify(err);
     }
+  } else {
+    throw new UnrecoverableError(`channel ${name}: ${channel.kind} channels are not delivered yet`);
   }
 }
 

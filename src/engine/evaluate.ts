@@ -54,16 +54,17 @@ function compileWhere(where: Where | undefined): CompiledWhere | null {
  */
 function matchesWhere(
   where: CompiledWhere,
-  warehouseId: string,
+  warehouseId: string | null,
   warehouse: string | null,
-  productId: string,
+  productId: string | null,
   sku: string | null,
   brand: string | null,
 ): boolean {
-  if (where.productId !== null && !where.productId.test(productId)) return false;
+  // A network alert has no warehouse and a warehouse alert no product: a filter on it cannot match.
+  if (where.productId !== null && (productId === null || !where.productId.test(productId))) return false;
   if (where.sku !== null && (sku === null || !where.sku.test(sku))) return false;
   if (where.brand !== null && (brand === null || !where.brand.test(brand))) return false;
-  if (where.warehouse !== null && !where.warehouse.test(warehouseId) && (warehouse === null || !where.warehouse.test(warehouse))) {
+  if (where.warehouse !== null && (warehouseId === null || !where.warehouse.test(warehouseId)) && (warehouse === null || !where.warehouse.test(warehouse))) {
     return false;
   }
   return true;
@@ -93,9 +94,9 @@ export function compileRuleSet(ruleSet: RuleSet): CompiledRuleSet {
 
 function silencedBy(
   active: readonly CompiledSilence[],
-  warehouseId: string,
+  warehouseId: string | null,
   warehouse: string | null,
-  productId: string,
+  productId: string | null,
   sku: string | null,
   brand: string | null,
 ): boolean {
@@ -126,6 +127,7 @@ function fire(compiled: CompiledRule, item: Item, active: readonly CompiledSilen
     summary: null,
     silenced:
       active.length > 0 && silencedBy(active, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand),
+    inhibited: false,
   };
   if (compiled.summary !== null) alert.summary = compiled.summary.render(alert, item.brand, rule);
   return alert;
@@ -189,6 +191,9 @@ export function evaluate(items: readonly Item[], compiled: CompiledRuleSet, nowM
           if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
           alerts.push(fire(c, item, active));
         }
+        break;
+      case 'stale_warehouse':
+      case 'runs_out':
         break;
       default: {
         const unreachable: never = rule.type;

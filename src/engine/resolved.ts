@@ -25,6 +25,7 @@ export function toResolved(alert: Alert, item: Item | undefined, rule: Rule | un
     updatedAt: item ? item.updatedAt : alert.updatedAt,
     summary: alert.summary,
     silenced,
+    inhibited: false,
   };
   if (rule !== undefined) {
     resolved.summary = rule.summary === undefined ? null : compileTemplate(rule.summary).render(resolved, item?.brand ?? null, rule);

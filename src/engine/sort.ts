@@ -13,10 +13,10 @@ export function compareAlerts(a: Alert, b: Alert): number {
   return (
     SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
     compareText(a.rule, b.rule) ||
-    compareText(a.sku ?? a.productId, b.sku ?? b.productId) ||
-    compareText(a.warehouse ?? a.warehouseId, b.warehouse ?? b.warehouseId) ||
-    compareText(a.productId, b.productId) ||
-    compareText(a.warehouseId, b.warehouseId) ||
+    compareText(a.sku ?? a.productId ?? '', b.sku ?? b.productId ?? '') ||
+    compareText(a.warehouse ?? a.warehouseId ?? '', b.warehouse ?? b.warehouseId ?? '') ||
+    compareText(a.productId ?? '', b.productId ?? '') ||
+    compareText(a.warehouseId ?? '', b.warehouseId ?? '') ||
     compareText(a.status, b.status)
   );
 }

@@ -268,9 +268,9 @@ function planSuccess(
 function itemsWithAlerts(items: readonly Item[], previous: Iterable<AlertRecord>): Map<string, Item> {
   const wanted = new Map<string, Set<string>>();
   for (const { alert } of previous) {
-    let products = wanted.get(alert.warehouseId);
-    if (products === undefined) wanted.set(alert.warehouseId, (products = new Set()));
-    products.add(alert.productId);
+    let products = wanted.get(alert.warehouseId ?? '');
+    if (products === undefined) wanted.set(alert.warehouseId ?? '', (products = new Set()));
+    products.add(alert.productId ?? '');
   }
   const found = new Map<string, Item>();
   if (wanted.size === 0) return found;

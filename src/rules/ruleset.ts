@@ -81,6 +81,7 @@ export function buildRuleSet(files: DraftFile[], complete: boolean, errors: Rule
     channels: channelRecord,
     defaultChannels: (defaults?.channels ?? []).map((ref) => ref.name),
     rules: ruleDrafts.map((draft) => toRule(draft, defaults)),
+    inhibit: [],
     silences: files.flatMap(({ draft }) =>
       draft.silences.map((s): Silence => {
         const until = required(s.until, 'silence until');
@@ -107,6 +108,9 @@ function toRule(d: RuleDraft, defaults: DefaultsDraft | undefined): Rule {
     channels: (d.channels ?? defaults?.channels ?? []).map((ref) => ref.name),
     repeatEveryMs: d.repeatEveryMs !== undefined ? d.repeatEveryMs : defaults?.repeatEveryMs !== undefined ? defaults.repeatEveryMs : DEFAULT_REPEAT_EVERY_MS,
     sendResolved: d.sendResolved ?? defaults?.sendResolved ?? DEFAULT_SEND_RESOLVED,
+    forMs: 0,
+    keepFiringForMs: 0,
+    scope: 'item',
     ...(d.where && { where: d.where }),
     ...(d.summary !== undefined && { summary: d.summary }),
     ...(type === 'low_available' && { below: required(d.below, 'below'), countIncoming: d.countIncoming ?? false }),

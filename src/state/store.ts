@@ -220,6 +220,7 @@ export function decodeAlertRecord(key: string, value: string): AlertRecord {
     updatedAt: v[10],
     summary: v[11],
     silenced: v[12] === 1,
+    inhibited: false,
   };
   return { alert, firstSeenMs: v[0], lastNotifiedMs: v[1] };
 }

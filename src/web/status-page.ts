@@ -158,8 +158,8 @@ function firingSection(r: StatusReport): string {
   if (f.total === 0) return `<section id="firing">${head}</section>`;
 
   const rows = f.alerts.map((a) => {
-    const skuCell = a.sku !== null ? `<code class="sku">${esc(a.sku)}</code>` : `<code class="muted" title="product not in the overview">${esc(a.productId)}</code>`;
-    const warehouseCell = a.warehouse !== null ? esc(a.warehouse) : `<code class="muted" title="warehouse not in the overview">${esc(a.warehouseId)}</code>`;
+    const skuCell = a.sku !== null ? `<code class="sku">${esc(a.sku)}</code>` : `<code class="muted" title="product not in the overview">${esc(a.productId ?? '(all products)')}</code>`;
+    const warehouseCell = a.warehouse !== null ? esc(a.warehouse) : `<code class="muted" title="warehouse not in the overview">${esc(a.warehouseId ?? '(all warehouses)')}</code>`;
     const level = (n: number): string => `<td class="num${n < 0 ? ' neg' : ''}">${n}</td>`;
     return `<tr data-search="${esc(searchText(a))}">
 <td><span class="badge ${a.severity}">${a.severity}</span>${a.silenced ? ' <span class="muted">silenced</span>' : ''}</td>
@@ -254,7 +254,12 @@ function rulesSection(r: StatusReport): string {
 </tr>`,
   );
   const channels = rs.channels.map((c) => {
-    const target = c.kind === 'slack' ? '<span class="muted">incoming webhook (a secret: not shown)</span>' : c.to.map(esc).join(', ');
+    const target =
+      c.kind === 'slack'
+        ? '<span class="muted">incoming webhook (a secret: not shown)</span>'
+        : c.kind === 'webhook'
+          ? '<span class="muted">JSON webhook (its URL is a secret: not shown)</span>'
+          : c.to.map(esc).join(', ');
     const when = c.kind === 'email' && c.digest !== null ? `digest <code>${esc(c.digest)}</code> (${esc(c.timezone ?? 'UTC')})` : 'each poll';
     const isDefault = rs.defaultChannels.includes(c.name) ? ' <span class="muted">default</span>' : '';
     return `<tr><td>${esc(c.name)}${isDefault}</td><td>${c.kind}</td><td>${target}</td><td>${when}</td></tr>`;

@@ -40,10 +40,10 @@ export interface StatusAlert {
   severity: Severity;
   silenced: boolean;
   sku: string | null;
-  productId: string;
+  productId: string | null;
   product: string | null;
   warehouse: string | null;
-  warehouseId: string;
+  warehouseId: string | null;
   available: number;
   reserved: number;
   incoming: number;
@@ -71,6 +71,7 @@ export interface StatusRule {
 /** A channel as the page shows it: a Slack channel's webhook URL is a secret and never leaves the daemon. */
 export type StatusChannel =
   | { name: string; kind: 'slack' }
+  | { name: string; kind: 'webhook' }
   | { name: string; kind: 'email'; to: string[]; digest: string | null; timezone: string | null };
 
 export interface StatusSilence {
@@ -285,6 +286,7 @@ function alertView(r: AlertRecord): StatusAlert {
 
 function channelView(c: Channel): StatusChannel {
   if (c.kind === 'slack') return { name: c.name, kind: 'slack' };
+  if (c.kind === 'webhook') return { name: c.name, kind: 'webhook' };
   return { name: c.name, kind: 'email', to: c.to, digest: c.digest ?? null, timezone: c.digest !== undefined ? c.timezone : null };
 }
 
@@ -298,6 +300,10 @@ function conditionOf(r: Rule): string {
       return `updatedAt older than ${formatDuration(r.olderThanMs ?? 0)}`;
     case 'unknown_product':
       return 'productId or warehouseId not in the overview';
+    case 'stale_warehouse':
+      return `no level of the warehouse updated for ${formatDuration(r.olderThanMs ?? 0)}`;
+    case 'runs_out':
+      return `projected to run out within ${formatDuration(r.withinMs ?? 0)}`;
   }
 }
 

@@ -131,12 +131,16 @@ describe('the S2 simulator', () => {
       channels: ['ops'],
       repeatEveryMs: null,
       sendResolved: true,
+      forMs: 0,
+      keepFiringForMs: 0,
+      scope: 'item',
       pos: { file: 'test.yaml', line: 1, col: 1 },
       ...extra,
     });
     const ruleSet: RuleSet = {
       channels: {},
       defaultChannels: [],
+      inhibit: [],
       rules: [
         rule('low-available', 'low_available', { below: 10 }),
         rule('negative-reserved', 'negative_reserved'),

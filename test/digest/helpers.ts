@@ -49,6 +49,7 @@ export function alert(rule: string, sku: string, over: Partial<Alert> = {}): Ale
     updatedAt: '2026-01-15T07:00:00.000Z',
     summary: null,
     silenced: false,
+    inhibited: false,
     ...over,
   };
 }

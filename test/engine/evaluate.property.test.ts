@@ -40,6 +40,8 @@ function naiveFires(r: Rule, it: Item, now: number): boolean {
       return now - it.updatedAtMs > (r.olderThanMs as number);
     case 'unknown_product':
       return !it.knownProduct || !it.knownWarehouse;
+    default:
+      return false;
   }
 }
 
@@ -65,6 +67,7 @@ function naiveEvaluate(items: Item[], rules: Rule[], silences: Silence[], now: n
         updatedAt: it.updatedAt,
         summary: r.summary === undefined ? null : `${it.sku ?? '-'}:${it.available}`,
         silenced,
+        inhibited: false,
       });
     }
   }

@@ -19,7 +19,7 @@ function run(rules: Rule[], items: Item[], options: { silences?: Silence[]; now?
 
 /** Which items (by productId) a single rule fires for. */
 function firing(r: Rule, items: Item[], now = NOW): string[] {
-  return run([r], items, { now }).map((a) => a.productId);
+  return run([r], items, { now }).map((a) => a.productId ?? '');
 }
 
 describe('evaluate: rule types', () => {

@@ -38,6 +38,9 @@ export function rule(overrides: Partial<Rule> & Pick<Rule, 'name' | 'type'>): Ru
     channels: ['ops'],
     repeatEveryMs: 24 * HOUR,
     sendResolved: true,
+    forMs: 0,
+    keepFiringForMs: 0,
+    scope: 'item',
     pos: POS,
     ...overrides,
   };
@@ -62,6 +65,7 @@ export function ruleSet(rules: Rule[], silences: Silence[] = []): RuleSet {
     channels: { ops: { name: 'ops', kind: 'slack', webhookUrl: 'https://hooks.example.test/x' } },
     defaultChannels: ['ops'],
     rules,
+    inhibit: [],
     silences,
     files: ['test.yaml'],
   };
@@ -85,6 +89,7 @@ export function alert(overrides: Partial<Alert> = {}): Alert {
     updatedAt: '2024-06-05T11:00:00Z',
     summary: null,
     silenced: false,
+    inhibited: false,
     ...overrides,
   };
 }

@@ -20,6 +20,7 @@ export function alert(over: Partial<NoticeAlert> = {}): NoticeAlert {
     updatedAt: '2026-04-30T10:00:00Z',
     summary: 'TEST-BLACK reserved is negative',
     silenced: false,
+    inhibited: false,
     kind: 'new',
     firstSeenMs: T0 - (3 * 24 + 4) * 3_600_000,
     brand: 'Sony',

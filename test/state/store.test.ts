@@ -17,7 +17,7 @@ describe('StateStore.commit', () => {
     alert: {
       rule, type: 'negative_reserved' as const, severity: 'critical' as const, status: 'firing' as const,
       warehouseId: 'w1', warehouse: 'Main', productId: 'p1', sku: 'SKU-1', product: 'One',
-      available: 1, incoming: 0, reserved: -2, updatedAt: '2026-11-27T00:00:00Z', summary: null, silenced: false,
+      available: 1, incoming: 0, reserved: -2, updatedAt: '2026-11-27T00:00:00Z', summary: null, silenced: false, inhibited: false,
     },
     firstSeenMs: 1000,
     lastNotifiedMs: 1000,

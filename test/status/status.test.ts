@@ -277,7 +277,7 @@ describe('status page', () => {
     const alerts = Array.from({ length: 6000 }, (_, i) => ({
       rule: 'out-of-stock', type: 'low_available', severity: 'warning', status: 'firing', warehouseId: 'wh-1', warehouse: 'Main',
       productId: `p-${i}`, sku: `SKU-${i}`, product: `A product with a long enough name ${i}`, available: 0, incoming: 0, reserved: 0,
-      updatedAt: '2026-01-01T00:00:00Z', summary: null, silenced: false, kind: 'new', firstSeenMs: 0,
+      updatedAt: '2026-01-01T00:00:00Z', summary: null, silenced: false, inhibited: false, kind: 'new', firstSeenMs: 0,
     }));
     const job = await daemon.queues.email.add('alerts', { channel: 'buyers', notice: { type: 'alerts', id: 'mass-1', createdAtMs: Date.now(), alerts } }, { jobId: 'mass-1' });
     expect(await waitFor(() => transports.sent.length === 1)).toBe(true);
@@ -325,6 +325,7 @@ describe('status data without the daemon', () => {
       updatedAt: '2026-01-01T00:00:00Z',
       summary: null,
       silenced: false,
+      inhibited: false,
     };
     return { alert, firstSeenMs: Date.parse('2026-01-01T00:00:00Z'), lastNotifiedMs: null };
   }

@@ -216,7 +216,7 @@ function footerText(n: Notice): string {
 function subjectItems(sorted: readonly NoticeAlert[]): string {
   const names: string[] = [];
   for (const a of sorted) {
-    const name = a.sku !== null && a.sku.trim() !== '' ? oneLine(a.sku) : oneLine(a.productId);
+    const name = a.sku !== null && a.sku.trim() !== '' ? oneLine(a.sku) : oneLine(a.productId ?? a.warehouse ?? a.warehouseId ?? '');
     if (!names.includes(name)) {
       if (names.length === SUBJECT_ITEMS) return `${names.join(', ')}, …`;
       names.push(name);

@@ -61,12 +61,14 @@ export function oneLine(text: string): string {
 export function itemLabel(a: Pick<NoticeAlert, 'sku' | 'product' | 'productId'>): string {
   if (a.sku !== null && a.sku.trim() !== '') return oneLine(a.sku);
   const unknown = a.sku === null && a.product === null;
+  if (a.productId === null) return 'all products';
   return `${unknown ? 'unknown product' : 'product'} ${oneLine(a.productId)}`;
 }
 
 /** Warehouse name, or its id when the warehouse is unknown or has no name. */
 export function warehouseLabel(a: Pick<NoticeAlert, 'warehouse' | 'warehouseId'>): string {
   if (a.warehouse !== null && a.warehouse.trim() !== '') return oneLine(a.warehouse);
+  if (a.warehouseId === null) return 'all warehouses';
   return `${a.warehouse === null ? 'unknown warehouse' : 'warehouse'} ${oneLine(a.warehouseId)}`;
 }
 
@@ -127,8 +129,8 @@ export function compareAlerts(a: NoticeAlert, b: NoticeAlert): number {
     compareText(a.rule, b.rule) ||
     compareText(itemLabel(a), itemLabel(b)) ||
     compareText(warehouseLabel(a), warehouseLabel(b)) ||
-    compareText(a.productId, b.productId) ||
-    compareText(a.warehouseId, b.warehouseId)
+    compareText(a.productId ?? '', b.productId ?? '') ||
+    compareText(a.warehouseId ?? '', b.warehouseId ?? '')
   );
 }
 
@@ -143,8 +145,8 @@ export function compareByRule(a: NoticeAlert, b: NoticeAlert): number {
     compareText(a.rule, b.rule) ||
     compareText(itemLabel(a), itemLabel(b)) ||
     compareText(warehouseLabel(a), warehouseLabel(b)) ||
-    compareText(a.productId, b.productId) ||
-    compareText(a.warehouseId, b.warehouseId)
+    compareText(a.productId ?? '', b.productId ?? '') ||
+    compareText(a.warehouseId ?? '', b.warehouseId ?? '')
   );
 }
 
