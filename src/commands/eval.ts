@@ -2,10 +2,11 @@
 // nothing imported that talks to either (BullMQ, ioredis, nodemailer), so it starts fast.
 import * as fs from 'node:fs';
 import { UserError } from '../errors';
-import { itemKey, RULE_TYPES, SEVERITIES, type Alert, type Item, type MalformedItem } from '../model';
-import { compileRuleSet, evaluate, silenceChecker, type CompiledRuleSet } from '../engine/evaluate';
+import { alertKey, RULE_TYPES, SEVERITIES, type Alert } from '../model';
+import { compileRuleSet, evaluate, type CompiledRuleSet } from '../engine/evaluate';
+import type { AlertRecord } from '../engine/lifecycle';
 import { compareAlerts } from '../engine/sort';
-import { resolvedBetween } from '../engine/resolved';
+import { EMPTY_BOOKS, stepPoll, type PollBooks } from '../engine/step';
 import { oneLineText } from '../engine/template';
 import { formatRuleError, loadRules } from '../rules/load';
 import { describeValue, jsonErrorReason, OverviewError, stripBom, toOverview, type SourceOverview } from '../source/overview';
@@ -94,8 +95,8 @@ function reportLeftOut(file: string, overview: SourceOverview): void {
   if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
 }
 
-const ALERT_STRING_FIELDS = ['rule', 'warehouseId', 'productId', 'updatedAt'] as const;
-const ALERT_NULLABLE_FIELDS = ['warehouse', 'sku', 'product', 'summary'] as const;
+const ALERT_STRING_FIELDS = ['rule', 'updatedAt'] as const;
+const ALERT_NULLABLE_FIELDS = ['warehouseId', 'productId', 'warehouse', 'sku', 'product', 'summary'] as const;
 const ALERT_NUMBER_FIELDS = ['available', 'incoming', 'reserved'] as const;
 
 /** The output of an earlier `eval --json`, checked field by field (it may have been edited by hand). */
@@ -111,7 +112,7 @@ function readAlerts(file: string, body: unknown[]): Alert[] {
     for (const f of ALERT_NUMBER_FIELDS) if (typeof a[f] !== 'number') fail(`[${i}].${f}`, 'a number', a[f]);
     if (!(RULE_TYPES as readonly unknown[]).includes(a.type)) fail(`[${i}].type`, RULE_TYPES.join(' | '), a.type);
     if (!(SEVERITIES as readonly unknown[]).includes(a.severity)) fail(`[${i}].severity`, SEVERITIES.join(' | '), a.severity);
-    if (a.status !== 'firing' && a.status !== 'resolved') fail(`[${i}].status`, 'firing | resolved', a.status);
+    if (a.status !== 'pending' && a.status !== 'firing' && a.status !== 'resolved') fail(`[${i}].status`, 'pending | firing | resolved', a.status);
     if (typeof a.silenced !== 'boolean') fail(`[${i}].silenced`, 'true or false', a.silenced);
     const alert = a as unknown as Alert;
     // Rebuilt so that the output keeps SPEC's field order and nothing else.
@@ -136,19 +137,28 @@ function readAlerts(file: string, body: unknown[]): Alert[] {
   });
 }
 
-/** The alerts firing in the --previous file: evaluated from an overview, or read from an earlier --json. */
-function previousAlerts(file: string, compiled: CompiledRuleSet, nowMs: number): Alert[] {
+/**
+ * The state the --previous file describes: each alert that fired there (evaluated from an overview,
+ * or read from an earlier --json) as firing and notified, so that what no longer fires resolves.
+ */
+function previousState(file: string, compiled: CompiledRuleSet, nowMs: number): { books: PollBooks; alerts: Map<string, AlertRecord> } {
   const body = readJsonFile('--previous', file);
-  if (Array.isArray(body)) return readAlerts(file, body).filter((a) => a.status === 'firing');
-  const overview = readOverview(file, body);
-  reportLeftOut(file, overview);
-  return evaluate(overview.items, compiled, nowMs);
-}
-
-function heldItemsOf(malformed: readonly MalformedItem[]): Set<string> {
-  const held = new Set<string>();
-  for (const m of malformed) if (m.warehouseId !== undefined && m.productId !== undefined) held.add(itemKey(m.warehouseId, m.productId));
-  return held;
+  let fired: Alert[];
+  let lastGoodItems: number | null = null;
+  if (Array.isArray(body)) {
+    fired = readAlerts(file, body).filter((a) => a.status === 'firing');
+  } else {
+    const overview = readOverview(file, body);
+    reportLeftOut(file, overview);
+    fired = evaluate(overview.items, compiled, nowMs);
+    lastGoodItems = overview.items.length + overview.malformed.length;
+  }
+  const alerts = new Map<string, AlertRecord>();
+  for (const alert of fired) {
+    const key = alertKey(alert.rule, alert.warehouseId, alert.productId);
+    if (!alerts.has(key)) alerts.set(key, { alert: { ...alert, status: 'firing' }, firstSeenMs: nowMs, lastNotifiedMs: nowMs });
+  }
+  return { books: { ...EMPTY_BOOKS, lastGoodItems }, alerts };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,11 +203,16 @@ function renderTable(header: string[], align: Align[], rows: string[][]): string
 export function formatAlertTable(alerts: readonly Alert[]): string {
   // The optional columns appear only when some alert has something to show in them.
   const withSilenced = alerts.some((a) => a.silenced);
+  const withInhibited = alerts.some((a) => a.inhibited);
   const withSummary = alerts.some((a) => a.summary !== null);
   const header = ['RULE', 'SEVERITY', 'STATUS', 'SKU', 'WAREHOUSE', 'AVAILABLE', 'RESERVED', 'INCOMING'];
   const align: Align[] = ['left', 'left', 'left', 'left', 'left', 'right', 'right', 'right'];
   if (withSilenced) {
     header.push('SILENCED');
+    align.push('left');
+  }
+  if (withInhibited) {
+    header.push('INHIBITED');
     align.push('left');
   }
   if (withSummary) {
@@ -217,15 +232,21 @@ export function formatAlertTable(alerts: readonly Alert[]): string {
       String(a.incoming),
     ];
     if (withSilenced) row.push(a.silenced ? 'silenced' : '');
+    if (withInhibited) row.push(a.inhibited ? 'inhibited' : '');
     if (withSummary) row.push(oneLineText(a.summary ?? ''));
     return row;
   });
   return renderTable(header, align, rows);
 }
 
-function footer(firing: readonly Alert[], resolved: readonly Alert[] | null, itemCount: number, ruleCount: number, nowMs: number): string {
+function footer(current: readonly Alert[], resolved: readonly Alert[] | null, itemCount: number, ruleCount: number, nowMs: number): string {
+  const firing = current.filter((a) => a.status === 'firing');
+  const pending = current.length - firing.length;
   const silenced = firing.filter((a) => a.silenced).length;
-  const parts = [`${firing.length} firing${silenced > 0 ? ` (${silenced} silenced)` : ''}`];
+  const inhibited = firing.filter((a) => a.inhibited).length;
+  const notes = [silenced > 0 ? `${silenced} silenced` : '', inhibited > 0 ? `${inhibited} inhibited` : ''].filter(Boolean);
+  const parts = [`${firing.length} firing${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`];
+  if (pending > 0) parts.push(`${pending} pending`);
   if (resolved !== null) parts.push(`${resolved.length} resolved`);
   return `${parts.join(', ')}; ${plural(itemCount, 'item')}, ${plural(ruleCount, 'rule')}, at ${new Date(nowMs).toISOString()}\n`;
 }
@@ -264,20 +285,20 @@ export async function run(argv: string[]): Promise<number> {
   const compiled = compileRuleSet(loaded.ruleSet);
 
   const overview = readOverview(overviewFile, readJsonFile('--overview', overviewFile));
-  const before = typeof previousFile === 'string' ? previousAlerts(previousFile, compiled, nowMs) : null;
+  const before = typeof previousFile === 'string' ? previousState(previousFile, compiled, nowMs) : null;
   reportLeftOut(overviewFile, overview);
 
-  const firing = evaluate(overview.items, compiled, nowMs).sort(compareAlerts);
-  let resolved: Alert[] | null = null;
-  if (before !== null) {
-    const currentItems = new Map(overview.items.map((it): [string, Item] => [itemKey(it.warehouseId, it.productId), it]));
-    resolved = resolvedBetween(before, firing, currentItems, {
-      rules: compiled.ruleByName,
-      heldItems: heldItemsOf(overview.malformed),
-      isSilenced: silenceChecker(compiled, nowMs),
-    }).sort(compareAlerts);
-  }
-
+  // The daemon's own step, from the state the previous file describes (or none).
+  const step = stepPoll({
+    books: before?.books ?? EMPTY_BOOKS,
+    alerts: before?.alerts ?? new Map(),
+    compiled,
+    nowMs,
+    outcome: { overview },
+  });
+  const lifecycle = step.lifecycle!;
+  const firing = [...lifecycle.alerts].sort(compareAlerts);
+  const resolved = before === null ? null : [...lifecycle.resolved].sort(compareAlerts);
   const alerts = resolved === null ? firing : [...firing, ...resolved];
   if (args.values.json === true) {
     process.stdout.write(JSON.stringify(alerts, null, 2) + '\n');

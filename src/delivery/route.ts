@@ -1,5 +1,5 @@
 // Dispatch: which channel hears about which event. Pure; the poll turns its result into outbox entries.
-import type { AlertEvent } from '../engine/diff';
+import type { AlertEvent } from '../engine/lifecycle';
 import type { Channel, RuleSet } from '../model';
 import { slackNoticeAlerts, type Notice, type NoticeAlert, type SourceEvent } from '../notify';
 import type { OutboxEntry } from '../state/store';

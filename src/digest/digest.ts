@@ -11,7 +11,7 @@
 // for an id that exists) and loses no event that arrived meanwhile: those are in the list, not the claim.
 import { getNextMillis, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AlertRecord } from '../engine/diff';
+import type { AlertRecord } from '../engine/lifecycle';
 import { silenceChecker, type CompiledRuleSet } from '../engine/evaluate';
 import { oneLine } from '../errors';
 import type { Logger } from '../log';

@@ -2,7 +2,7 @@
 // argument). Built for large overviews: everything that can be prepared once per rule set is
 // prepared in compileRuleSet(); per item and rule the work is a numeric comparison, and only
 // items that fire cost a `where` match, a silence check and an Alert object.
-import type { Alert, Item, Rule, RuleSet, Silence, Where } from '../model';
+import type { Alert, Inhibit, Item, Rule, RuleSet, Silence, Where } from '../model';
 import { compileGlobs, type GlobMatcher } from './glob';
 import { compileTemplate, type CompiledTemplate } from './template';
 
@@ -27,9 +27,17 @@ export interface CompiledRule {
   silences: CompiledSilence[];
 }
 
+/** An `inhibit` entry with its rule-name globs compiled. */
+export interface CompiledInhibit {
+  inhibit: Inhibit;
+  when: GlobMatcher;
+  suppress: GlobMatcher;
+}
+
 export interface CompiledRuleSet {
   ruleSet: RuleSet;
   rules: CompiledRule[];
+  inhibit: CompiledInhibit[];
   /** The rules in force, by name (what diffAlerts() takes as `rules`). */
   ruleByName: ReadonlyMap<string, Rule>;
   compiledByName: ReadonlyMap<string, CompiledRule>;
@@ -87,6 +95,7 @@ export function compileRuleSet(ruleSet: RuleSet): CompiledRuleSet {
   return {
     ruleSet,
     rules,
+    inhibit: ruleSet.inhibit.map((inhibit) => ({ inhibit, when: compileGlobs([inhibit.when]), suppress: compileGlobs(inhibit.suppress) })),
     ruleByName: new Map(rules.map((c) => [c.rule.name, c.rule])),
     compiledByName: new Map(rules.map((c) => [c.rule.name, c])),
   };
@@ -133,12 +142,28 @@ function fire(compiled: CompiledRule, item: Item, active: readonly CompiledSilen
   return alert;
 }
 
+/** What the rules make of one overview at one moment, before the lifecycle decides what it means. */
+export interface Evaluation {
+  /** Alerts whose condition holds (status 'firing' as evaluated; the lifecycle makes some 'pending'). */
+  alerts: Alert[];
+  /**
+   * Alerts that only `clear_at` hysteresis holds (below <= quantity < clear_at): they keep an alert
+   * that already fires firing, and start nothing.
+   */
+  holding: Alert[];
+}
+
 /**
  * The alerts that fire for these items at `nowMs` (status 'firing'; silenced ones included,
  * flagged). Order: rule by rule in rule-set order, items in the order given.
  */
 export function evaluate(items: readonly Item[], compiled: CompiledRuleSet, nowMs: number): Alert[] {
+  return evaluateOverview(items, compiled, nowMs).alerts;
+}
+
+export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleSet, nowMs: number): Evaluation {
   const alerts: Alert[] = [];
+  const holding: Alert[] = [];
   const count = items.length;
   for (const c of compiled.rules) {
     const rule = c.rule;
@@ -149,20 +174,14 @@ export function evaluate(items: readonly Item[], compiled: CompiledRuleSet, nowM
       case 'low_available': {
         // A rule without its threshold (the loader refuses one) never fires.
         const below = rule.below ?? Number.NEGATIVE_INFINITY;
-        if (rule.countIncoming === true) {
-          for (let i = 0; i < count; i++) {
-            const item = items[i];
-            if (!(item.available + item.incoming < below)) continue;
-            if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-            alerts.push(fire(c, item, active));
-          }
-        } else {
-          for (let i = 0; i < count; i++) {
-            const item = items[i];
-            if (!(item.available < below)) continue;
-            if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-            alerts.push(fire(c, item, active));
-          }
+        const clearAt = Math.max(rule.clearAt ?? below, below);
+        const withIncoming = rule.countIncoming === true;
+        for (let i = 0; i < count; i++) {
+          const item = items[i];
+          const quantity = withIncoming ? item.available + item.incoming : item.available;
+          if (!(quantity < clearAt)) continue;
+          if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
+          (quantity < below ? alerts : holding).push(fire(c, item, active));
         }
         break;
       }
@@ -193,6 +212,8 @@ export function evaluate(items: readonly Item[], compiled: CompiledRuleSet, nowM
         }
         break;
       case 'stale_warehouse':
+        staleWarehouses(c, items, nowMs, active, alerts);
+        break;
       case 'runs_out':
         break;
       default: {
@@ -201,7 +222,53 @@ export function evaluate(items: readonly Item[], compiled: CompiledRuleSet, nowM
       }
     }
   }
-  return alerts;
+  return { alerts, holding };
+}
+
+/**
+ * SPEC 3.3: one alert per warehouse none of whose levels (of the items `where` selects) was
+ * updated within `older_than`; its levels are the warehouse's sums, its updatedAt the newest.
+ */
+function staleWarehouses(c: CompiledRule, items: readonly Item[], nowMs: number, active: readonly CompiledSilence[], out: Alert[]): void {
+  const olderThanMs = c.rule.olderThanMs ?? Number.POSITIVE_INFINITY;
+  const where = c.where;
+  const sums = new Map<string, { warehouse: string | null; available: number; incoming: number; reserved: number; newest: Item }>();
+  for (const item of items) {
+    if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
+    const sum = sums.get(item.warehouseId);
+    if (sum === undefined) {
+      sums.set(item.warehouseId, { warehouse: item.warehouse, available: item.available, incoming: item.incoming, reserved: item.reserved, newest: item });
+      continue;
+    }
+    sum.available += item.available;
+    sum.incoming += item.incoming;
+    sum.reserved += item.reserved;
+    if (item.updatedAtMs > sum.newest.updatedAtMs) sum.newest = item;
+  }
+  for (const [warehouseId, sum] of sums) {
+    // "None of its levels has an updatedAt newer than now - older_than".
+    if (sum.newest.updatedAtMs > nowMs - olderThanMs) continue;
+    const alert: Alert = {
+      rule: c.rule.name,
+      type: c.rule.type,
+      severity: c.rule.severity,
+      status: 'firing',
+      warehouseId,
+      warehouse: sum.warehouse,
+      productId: null,
+      sku: null,
+      product: null,
+      available: sum.available,
+      incoming: sum.incoming,
+      reserved: sum.reserved,
+      updatedAt: sum.newest.updatedAt,
+      summary: null,
+      silenced: active.length > 0 && silencedBy(active, warehouseId, sum.warehouse, null, null, null),
+      inhibited: false,
+    };
+    if (c.summary !== null) alert.summary = c.summary.render(alert, null, c.rule);
+    out.push(alert);
+  }
 }
 
 /**

@@ -1,19 +1,15 @@
-// One poll: fetch -> validate -> evaluate -> diff -> commit state and notices together -> queue them.
-// Everything that decides is in the engine; this file sequences it and keeps the books
-// (failure streaks, suspect overviews) that SPEC section 4 asks for.
-import { diffAlerts } from '../engine/diff';
-import { evaluate, silenceChecker, type CompiledRuleSet } from '../engine/evaluate';
+// One poll: fetch -> load the state -> stepPoll() (the engine decides everything) -> commit state and
+// notices together -> queue them. This file only does the I/O around the engine and reports.
+import type { CompiledRuleSet } from '../engine/evaluate';
+import type { AlertRecord, LifecycleResult } from '../engine/lifecycle';
+import { stepPoll } from '../engine/step';
 import { oneLine } from '../errors';
 import type { Logger } from '../log';
-import { itemKey, type Item, type Overview } from '../model';
-import type { AlertRecord } from '../engine/diff';
+import type { Overview } from '../model';
 import type { Commit, OutboxEntry, StateStore } from '../state/store';
 import { alertNotices, routeEvents, sourceNotices, type PollTag } from '../delivery/route';
 
-/** Failed polls in a row before the default channels hear "source unreachable". */
-export const UNREACHABLE_AFTER = 3;
-/** Polls in a row an overview that lost more than half of its items is held before it is accepted. */
-export const SUSPECT_POLLS = 3;
+export { SUSPECT_POLLS, UNREACHABLE_AFTER } from '../engine/step';
 /** Malformed items logged one by one per poll; past that, a count (a broken feed must not flood the logs). */
 const MALFORMED_LOGGED = 20;
 
@@ -35,6 +31,7 @@ export interface PollReport {
   items: number;
   malformed: number;
   firing: number;
+  pending: number;
   newCount: number;
   repeatCount: number;
   resolvedCount: number;
@@ -86,6 +83,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     items: 0,
     malformed: 0,
     firing: 0,
+    pending: 0,
     newCount: 0,
     repeatCount: 0,
     resolvedCount: 0,
@@ -96,30 +94,42 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     phases,
   };
 
-  let commit: Commit;
-  if (overview === null) {
-    // A failed poll changes no alert: only the books.
-    const failStreak = meta.failStreak + 1;
-    const tellNow = failStreak >= UNREACHABLE_AFTER && !meta.unreachableNotified;
-    const detail = `${failStreak} polls failed in a row; last error: ${fetchError}`;
-    commit = {
-      expectedGen: meta.gen,
-      meta: {
-        failStreak,
-        unreachableNotified: meta.unreachableNotified || tellNow,
-        lastPollAtMs: nowMs,
-        lastPollOk: false,
-        lastPollError: fetchError,
-        lastPollDurationMs: Math.round(performance.now() - started),
-      },
-      outbox: tellNow ? sourceNotices(ruleSet, 'unreachable', detail, poll) : [],
-    };
+  const step = stepPoll({
+    books: meta,
+    alerts: state.alerts,
+    compiled,
+    nowMs,
+    outcome: overview !== null ? { overview } : { error: fetchError ?? 'unknown error' },
+  });
+  for (const line of step.warnings) deps.log.warn(line);
+  const outbox: OutboxEntry[] = step.source
+    .filter((s) => s.event !== 'recovered')
+    .flatMap((s) => sourceNotices(ruleSet, s.event, s.detail, poll));
+  const commit: Commit = {
+    expectedGen: meta.gen,
+    meta: { ...step.books, lastPollAtMs: nowMs, lastPollOk: overview !== null },
+    outbox,
+  };
+  const lifecycle = step.lifecycle;
+  if (lifecycle === null) {
+    commit.meta.lastPollError = fetchError;
     report.error = fetchError ?? 'unknown error';
-    report.firing = state.alerts.size;
+    report.firing = countFiring(state.alerts.values());
   } else {
-    commit = planSuccess(overview, compiled, state, poll, deps.log, report);
-    commit.meta.lastPollDurationMs = Math.round(performance.now() - started);
+    overview = overview!;
+    logMalformed(overview, deps.log);
+    const routed = routeEvents(lifecycle.events, ruleSet);
+    outbox.push(...alertNotices(routed, ruleSet, poll));
+    // "Recovered" goes after this poll's alerts in the outbox (its order puts it first for delivery).
+    for (const s of step.source) if (s.event === 'recovered') outbox.push(...sourceNotices(ruleSet, s.event, s.detail, poll));
+    commit.digest = [...routed.digest].flatMap(([channel, alerts]) => alerts.map((a) => ({ channel, json: JSON.stringify(a) })));
+    commit.alertsSet = lifecycle.changed;
+    commit.alertsDel = lifecycle.removed;
+    commit.meta.lastPollError = null;
+    commit.meta.lastSuccessAtMs = nowMs;
+    fillReport(report, overview, step.suspect, lifecycle);
   }
+  commit.meta.lastPollDurationMs = Math.round(performance.now() - started);
   lap('evaluate');
 
   report.committed = await deps.store.commit(commit);
@@ -145,6 +155,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
         items: report.items,
         malformed: report.malformed,
         firing: report.firing,
+        pending: report.pending,
         new: report.newCount,
         repeat: report.repeatCount,
         resolved: report.resolvedCount,
@@ -161,121 +172,39 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
   return report;
 }
 
-function planSuccess(
-  overview: Overview,
-  compiled: CompiledRuleSet,
-  state: Awaited<ReturnType<StateStore['load']>>,
-  poll: PollTag,
-  log: Logger,
-  report: PollReport,
-): Commit {
-  const { meta } = state;
-  const { nowMs } = poll;
-  const ruleSet = compiled.ruleSet;
-  const outbox: OutboxEntry[] = [];
-
-  // Suspect: an overview that lost more than half of the last good one's items resolves nothing.
-  const count = overview.items.length + overview.malformed.length;
-  let suspect = meta.lastGoodItems !== null && count < meta.lastGoodItems / 2;
-  let suspectStreak = suspect ? meta.suspectStreak + 1 : 0;
-  if (suspect && suspectStreak >= SUSPECT_POLLS) {
-    log.warn({ items: count, lastGood: meta.lastGoodItems }, `the smaller overview persisted for ${SUSPECT_POLLS} polls: accepted`);
-    suspect = false;
-    suspectStreak = 0;
-  } else if (suspect && suspectStreak === 1) {
-    const detail = `the overview has ${count} items, the last good one had ${meta.lastGoodItems}; nothing is resolved until it persists for ${SUSPECT_POLLS} polls`;
-    log.warn({ items: count, lastGood: meta.lastGoodItems }, 'suspect overview: resolving nothing');
-    outbox.push(...sourceNotices(ruleSet, 'suspect', detail, poll));
-  }
-
-  // Malformed items keep their alerts exactly as they were. One we cannot even identify could be
-  // any item, so then nothing may resolve at all this poll.
-  const held = new Set<string>();
-  let unidentified = 0;
-  overview.malformed.forEach((m, i) => {
-    if (m.warehouseId !== undefined && m.productId !== undefined) held.add(itemKey(m.warehouseId, m.productId));
-    else unidentified++;
-    if (i < MALFORMED_LOGGED) log.warn(`item left out: ${m.message}`);
-  });
+function logMalformed(overview: Overview, log: Logger): void {
+  overview.malformed.slice(0, MALFORMED_LOGGED).forEach((m) => log.warn(`item left out: ${m.message}`));
   if (overview.malformed.length > MALFORMED_LOGGED) {
     log.warn(`${overview.malformed.length - MALFORMED_LOGGED} more items left out (the first ${MALFORMED_LOGGED} are logged)`);
   }
-  const resolveAbsent = !suspect && unidentified === 0;
+}
 
-  const currentItems = itemsWithAlerts(overview.items, state.alerts.values());
+function countFiring(records: Iterable<AlertRecord>): number {
+  let n = 0;
+  for (const r of records) if (r.alert.status === 'firing') n++;
+  return n;
+}
 
-  const current = evaluate(overview.items, compiled, nowMs);
-  const diff = diffAlerts({
-    previous: state.alerts,
-    current,
-    nowMs,
-    rules: compiled.ruleByName,
-    heldItems: held,
-    resolveAbsent,
-    currentItems,
-    isSilenced: silenceChecker(compiled, nowMs),
-  });
-
-  const routed = routeEvents(diff.events, ruleSet);
-  outbox.push(...alertNotices(routed, ruleSet, poll));
-  if (meta.unreachableNotified) {
-    outbox.push(...sourceNotices(ruleSet, 'recovered', `the S2 API answered again after ${meta.failStreak} failed polls`, poll));
-  }
-  const digest = [...routed.digest].flatMap(([channel, alerts]) => alerts.map((a) => ({ channel, json: JSON.stringify(a) })));
-
+function fillReport(report: PollReport, overview: Overview, suspect: boolean, lifecycle: LifecycleResult): void {
   report.items = overview.items.length;
   report.malformed = overview.malformed.length;
-  report.firing = diff.next.size;
   report.suspect = suspect;
-  for (const e of diff.events) {
+  for (const e of lifecycle.events) {
     if (e.kind === 'new') report.newCount++;
     else if (e.kind === 'repeat') report.repeatCount++;
     else report.resolvedCount++;
   }
   const byRule = new Map<string, { rule: string; severity: string; count: number }>();
-  for (const { alert } of diff.next.values()) {
+  for (const { alert } of lifecycle.next.values()) {
+    if (alert.status === 'pending') {
+      report.pending++;
+      continue;
+    }
+    report.firing++;
     const k = `${alert.rule}\u001f${alert.severity}`;
     const entry = byRule.get(k);
     if (entry) entry.count++;
     else byRule.set(k, { rule: alert.rule, severity: alert.severity, count: 1 });
   }
   report.firingByRule = [...byRule.values()];
-
-  return {
-    expectedGen: meta.gen,
-    meta: {
-      failStreak: 0,
-      unreachableNotified: false,
-      suspectStreak,
-      lastGoodItems: suspect ? meta.lastGoodItems : count,
-      lastPollAtMs: nowMs,
-      lastPollOk: true,
-      lastPollError: null,
-      lastSuccessAtMs: nowMs,
-    },
-    alertsSet: diff.changed,
-    alertsDel: diff.removed,
-    outbox,
-    digest,
-  };
-}
-
-/**
- * The current items that had an alert at the previous poll, by itemKey(): all that diffAlerts
- * looks up (a resolved alert reports its item's levels now). Indexed by warehouse then product so
- * that the 200,000 items without an alert cost a lookup each, not a string key.
- */
-function itemsWithAlerts(items: readonly Item[], previous: Iterable<AlertRecord>): Map<string, Item> {
-  const wanted = new Map<string, Set<string>>();
-  for (const { alert } of previous) {
-    let products = wanted.get(alert.warehouseId ?? '');
-    if (products === undefined) wanted.set(alert.warehouseId ?? '', (products = new Set()));
-    products.add(alert.productId ?? '');
-  }
-  const found = new Map<string, Item>();
-  if (wanted.size === 0) return found;
-  for (const item of items) {
-    if (wanted.get(item.warehouseId)?.has(item.productId)) found.set(itemKey(item.warehouseId, item.productId), item);
-  }
-  return found;
 }

@@ -13,18 +13,14 @@
 // land in the outbox hash first and are moved to the delivery queues afterwards under job ids
 // that are their outbox ids, so moving them twice (after a crash) adds nothing twice.
 import type { Redis } from 'ioredis';
-import type { AlertRecord } from '../engine/diff';
+import type { AlertRecord } from '../engine/lifecycle';
+import type { PollBooks } from '../engine/step';
 import { alertKey, type Alert, type RuleType, type Severity } from '../model';
 
-/** Poll bookkeeping kept in the meta hash. */
-export interface PollMeta {
+/** Poll bookkeeping kept in the meta hash: the engine's books plus what the daemon reports. */
+export interface PollMeta extends PollBooks {
   /** Bumped by every committed poll; the WATCHed value that makes commits exclusive. */
   gen: number;
-  /** Item count of the last overview accepted as good (the reference for "suspect"). */
-  lastGoodItems: number | null;
-  failStreak: number;
-  unreachableNotified: boolean;
-  suspectStreak: number;
   lastPollAtMs: number | null;
   lastPollOk: boolean | null;
   lastPollError: string | null;
@@ -160,8 +156,8 @@ export class StateStore {
     const out: Array<number | null> = [];
     for (const part of chunks(keys, CHUNK)) {
       const values = await this.redis.hmget(this.keys.alerts, ...part);
-      // The encoded record starts `[firstSeenMs,`: no need to parse the rest.
-      for (const v of values) out.push(v === null ? null : parseInt(v.slice(1), 10));
+      // The encoded record starts `[firstSeenMs,`: no need to parse the rest; a pending one does not fire.
+      for (const v of values) out.push(v === null || v.endsWith(PENDING_TAIL) ? null : parseInt(v.slice(1), 10));
     }
     return out;
   }
@@ -177,6 +173,9 @@ function* chunks<T>(list: readonly T[], size: number): Generator<T[]> {
 function recordKey(r: AlertRecord): string {
   return alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId);
 }
+
+/** A pending record's encoding ends so (its status is the last element). */
+const PENDING_TAIL = ',"p"]';
 
 /** The alert's identity is its hash field; the value holds the rest as a JSON array. */
 export function encodeAlertRecord(r: AlertRecord): string {
@@ -195,6 +194,12 @@ export function encodeAlertRecord(r: AlertRecord): string {
     a.updatedAt,
     a.summary,
     a.silenced ? 1 : 0,
+    a.inhibited ? 1 : 0,
+    r.clearedSinceMs ?? null,
+    a.availableElsewhere ?? null,
+    a.ratePerDay ?? null,
+    a.runsOutAt ?? null,
+    a.status === 'pending' ? 'p' : 'f',
   ]);
 }
 
@@ -203,15 +208,16 @@ export function decodeAlertRecord(key: string, value: string): AlertRecord {
   const v = JSON.parse(value) as [
     number, number | null, RuleType, Severity, string | null, string | null, string | null,
     number, number, number, string, string | null, 0 | 1,
+    0 | 1 | undefined, number | null | undefined, number | null | undefined, number | null | undefined, string | null | undefined, 'p' | 'f' | undefined,
   ];
   const alert: Alert = {
     rule,
     type: v[2],
     severity: v[3],
-    status: 'firing',
-    warehouseId,
+    status: v[18] === 'p' ? 'pending' : 'firing',
+    warehouseId: warehouseId === '' ? null : warehouseId,
     warehouse: v[4],
-    productId,
+    productId: productId === '' ? null : productId,
     sku: v[5],
     product: v[6],
     available: v[7],
@@ -220,9 +226,14 @@ export function decodeAlertRecord(key: string, value: string): AlertRecord {
     updatedAt: v[10],
     summary: v[11],
     silenced: v[12] === 1,
-    inhibited: false,
+    inhibited: v[13] === 1,
   };
-  return { alert, firstSeenMs: v[0], lastNotifiedMs: v[1] };
+  if (typeof v[15] === 'number') alert.availableElsewhere = v[15];
+  if (typeof v[16] === 'number') alert.ratePerDay = v[16];
+  if (typeof v[17] === 'string') alert.runsOutAt = v[17];
+  const record: AlertRecord = { alert, firstSeenMs: v[0], lastNotifiedMs: v[1] };
+  if (typeof v[14] === 'number') record.clearedSinceMs = v[14];
+  return record;
 }
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
@@ -231,6 +242,7 @@ const bool = (v: string | undefined): boolean | null => (v === undefined || v ==
 function decodeMeta(h: Record<string, string>): PollMeta {
   return {
     gen: num(h.gen) ?? 0,
+    conditions: h.conditions ? (JSON.parse(h.conditions) as Record<string, string>) : {},
     lastGoodItems: num(h.lastGoodItems),
     failStreak: num(h.failStreak) ?? 0,
     unreachableNotified: h.unreachableNotified === '1',
@@ -247,7 +259,7 @@ function encodeMeta(m: Partial<PollMeta>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(m)) {
     if (k === 'gen' || v === undefined) continue;
-    out[k] = v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    out[k] = v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
   return out;
 }

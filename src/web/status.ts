@@ -5,7 +5,7 @@
 import type { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { compareAlerts } from '../engine/sort';
-import type { AlertRecord } from '../engine/diff';
+import type { AlertRecord } from '../engine/lifecycle';
 import { formatDuration } from '../duration';
 import { oneLine } from '../errors';
 import type { Channel, Rule, RuleType, Severity, Silence, Where } from '../model';

@@ -94,6 +94,7 @@ describe('stockwatch eval', () => {
         updatedAt: '2024-06-03T03:40:41.743844Z',
         summary: null,
         silenced: false,
+        inhibited: false,
       });
     });
 
@@ -152,13 +153,17 @@ describe('stockwatch eval', () => {
       expect(resolved[0]).toMatchObject({ available: 50, reserved: 0, silenced: false });
       expect(resolved[2]).toMatchObject({ available: 50, silenced: true });
       expect(resolved[1]).toMatchObject({ available: 9, sku: null });
+      // The malformed item's alerts are held as they were: still firing, as the daemon keeps them.
+      const held = (JSON.parse(fs.readFileSync(SAMPLE, 'utf8')) as { items: Array<{ level: { productId: string } }> }).items[2].level.productId;
       expect(firing.map(label)).toEqual([
         `negative-reserved/${ID1}`,
+        `negative-reserved/${held}`,
         'negative-reserved/test',
         'low-available/test',
         `stale-level/${ID1}`,
         'stale-level/TEST-BLACK',
         `unknown-product/${ID1}`,
+        `unknown-product/${held}`,
       ]);
     });
 

@@ -2,7 +2,7 @@
 // from YAML text, real queues on a unique prefix, and a CSV reader for the attachment.
 import { Queue } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
-import type { AlertRecord } from '../../src/engine/diff';
+import type { AlertRecord } from '../../src/engine/lifecycle';
 import { compileRuleSet, type CompiledRuleSet } from '../../src/engine/evaluate';
 import type { Alert } from '../../src/model';
 import type { NoticeAlert } from '../../src/notify';

@@ -104,6 +104,7 @@ describe('evaluate: rule types', () => {
       'updatedAt',
       'summary',
       'silenced',
+      'inhibited',
     ]);
     expect(a).toEqual({
       rule: 'low-available',
@@ -121,6 +122,7 @@ describe('evaluate: rule types', () => {
       updatedAt: '2024-06-05T11:00:00Z',
       summary: null,
       silenced: false,
+      inhibited: false,
     });
   });
 

@@ -7,7 +7,7 @@ import { Daemon } from '../../src/daemon/daemon';
 import { collectStatus, type StatusReport } from '../../src/web/status';
 import { renderStatusPage } from '../../src/web/status-page';
 import { startSimulator, type Simulator } from '../../src/demo/simulator';
-import type { AlertRecord } from '../../src/engine/diff';
+import type { AlertRecord } from '../../src/engine/lifecycle';
 import { createLogger } from '../../src/log';
 import type { Alert } from '../../src/model';
 import { DeliveryError } from '../../src/notify';

@@ -1,0 +1,270 @@
+// THE alert lifecycle (SPEC sections 3 and 4), decided here and nowhere else: the state after the
+// previous poll + what the rules make of this overview + now -> the state after this poll and the
+// events to notify. Pending (`for`), keep-firing (`keep_firing_for`), hysteresis (`clear_at`, via
+// the evaluation's `holding` list), silences, inhibition, repeats and resolution all meet here.
+// Pure: `nowMs` is an argument, nothing is read or sent. The daemon's poll, `eval`, `replay` and
+// the tests call it; digests and the status page only read the state it produces.
+import { alertKey, itemKey, type Alert, type InhibitSame, type Item, type Rule } from '../model';
+import { silenceChecker, type CompiledInhibit, type CompiledRuleSet, type Evaluation } from './evaluate';
+import { compareAlerts } from './sort';
+import { toResolved } from './resolved';
+
+/** What the state keeps per alert between polls. */
+export interface AlertRecord {
+  /** The alert as last evaluated; `status` is its phase: 'pending' or 'firing'. */
+  alert: Alert;
+  /** When it started firing; while pending, when its condition started holding. */
+  firstSeenMs: number;
+  /** When its channels were last told it fires; null while never (pending, silenced or inhibited throughout). */
+  lastNotifiedMs: number | null;
+  /** keep_firing_for: when its condition stopped holding; absent while it holds. */
+  clearedSinceMs?: number;
+}
+
+export type EventKind = 'new' | 'repeat' | 'resolved';
+
+export interface AlertEvent {
+  kind: EventKind;
+  /** status 'resolved' for kind 'resolved', else 'firing'. */
+  alert: Alert;
+  firstSeenMs: number;
+}
+
+export interface LifecycleInput {
+  /** The state after the previous poll, by alertKey(). */
+  previous: ReadonlyMap<string, AlertRecord>;
+  /** What the rules make of this overview (evaluateOverview()). */
+  evaluation: Evaluation;
+  compiled: CompiledRuleSet;
+  nowMs: number;
+  /** itemKey()s of items the overview could not read: their alerts stay exactly as they were. */
+  heldItems?: ReadonlySet<string>;
+  /** false (a suspect overview, an unidentifiable item): nothing that stopped holding is resolved or dropped. */
+  resolveAbsent: boolean;
+  /** The item now, for a resolved alert's current levels (and a silence's brand); undefined where it vanished. */
+  itemOf?: (warehouseId: string | null, productId: string | null) => Item | undefined;
+  /** Rules whose condition was edited since the previous poll: their pending alerts start over. */
+  conditionChanged?: ReadonlySet<string>;
+}
+
+export interface LifecycleResult {
+  /** What to notify, most severe first (muted alerts and send_resolved: false are not here). */
+  events: AlertEvent[];
+  /** The alert state after this poll. */
+  next: Map<string, AlertRecord>;
+  /** Records that are new or differ from their previous version: what to write. */
+  changed: AlertRecord[];
+  /** Keys to delete from the state. */
+  removed: string[];
+  /** Every alert pending or firing after this poll, with `silenced` and `inhibited` as they are now. */
+  alerts: Alert[];
+  /** Every alert that resolved at this poll, notified or not, with `silenced` as it is now. */
+  resolved: Alert[];
+}
+
+/** The keys whose edit restarts a rule's pending alerts (SPEC section 3). */
+export function conditionOf(rule: Rule): string {
+  return JSON.stringify([rule.type, rule.below, rule.clearAt, rule.olderThanMs, rule.withinMs, rule.where ?? null, rule.scope]);
+}
+
+/** Whether a stored record needs rewriting (the lifecycle fields, or what a notice would say). */
+function sameRecord(a: AlertRecord, b: AlertRecord): boolean {
+  return (
+    a.firstSeenMs === b.firstSeenMs &&
+    a.lastNotifiedMs === b.lastNotifiedMs &&
+    a.clearedSinceMs === b.clearedSinceMs &&
+    sameAlert(a.alert, b.alert)
+  );
+}
+
+function sameAlert(a: Alert, b: Alert): boolean {
+  return (
+    a.status === b.status &&
+    a.available === b.available &&
+    a.incoming === b.incoming &&
+    a.reserved === b.reserved &&
+    a.updatedAt === b.updatedAt &&
+    a.silenced === b.silenced &&
+    a.inhibited === b.inhibited &&
+    a.summary === b.summary &&
+    a.severity === b.severity &&
+    a.type === b.type &&
+    a.sku === b.sku &&
+    a.warehouse === b.warehouse &&
+    a.product === b.product &&
+    a.availableElsewhere === b.availableElsewhere &&
+    a.ratePerDay === b.ratePerDay &&
+    a.runsOutAt === b.runsOutAt
+  );
+}
+
+const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
+
+export function advanceAlerts(input: LifecycleInput): LifecycleResult {
+  const { previous, evaluation, compiled, nowMs, resolveAbsent, itemOf, conditionChanged } = input;
+  const heldItems = input.heldItems ?? new Set<string>();
+  const checkHeld = heldItems.size > 0;
+  const rules = compiled.ruleByName;
+  const next = new Map<string, AlertRecord>();
+  /** Alerts that turned firing at this poll (their first notice is due once muting is known). */
+  const fresh = new Set<string>();
+
+  const held = (a: Alert): boolean => checkHeld && heldItems.has(itemKey(a.warehouseId, a.productId));
+
+  // 1. Alerts whose condition holds now.
+  for (const alert of evaluation.alerts) {
+    const key = keyOf(alert);
+    // The same item twice in one overview: the first one counts.
+    if (next.has(key)) continue;
+    const before = previous.get(key);
+    if (held(alert)) {
+      if (before !== undefined) next.set(key, before);
+      continue;
+    }
+    const rule = rules.get(alert.rule);
+    const forMs = rule?.forMs ?? 0;
+    if (before === undefined || (before.alert.status === 'pending' && conditionChanged?.has(alert.rule))) {
+      if (forMs <= 0) {
+        alert.status = 'firing';
+        fresh.add(key);
+      } else alert.status = 'pending';
+      next.set(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null });
+    } else if (before.alert.status === 'pending') {
+      if (nowMs - before.firstSeenMs >= forMs) {
+        alert.status = 'firing';
+        fresh.add(key);
+        next.set(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null });
+      } else {
+        alert.status = 'pending';
+        next.set(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: null });
+      }
+    } else {
+      alert.status = 'firing';
+      next.set(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs });
+    }
+  }
+
+  // 2. Hysteresis: an alert that fires keeps firing while `clear_at` holds it; it starts nothing.
+  for (const alert of evaluation.holding) {
+    const key = keyOf(alert);
+    if (next.has(key)) continue;
+    const before = previous.get(key);
+    if (before === undefined || before.alert.status !== 'firing' || held(alert)) continue;
+    alert.status = 'firing';
+    next.set(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs });
+  }
+
+  // 3. Alerts of the previous poll whose condition no longer holds.
+  const removed: string[] = [];
+  const resolving: AlertRecord[] = [];
+  for (const [key, before] of previous) {
+    if (next.has(key)) continue;
+    const rule = rules.get(before.alert.rule);
+    if (rule === undefined) {
+      // The rule was removed or renamed: its alerts go without a word, nothing resolved them.
+      removed.push(key);
+      continue;
+    }
+    if (!resolveAbsent || held(before.alert)) {
+      next.set(key, before);
+      continue;
+    }
+    if (before.alert.status === 'pending') {
+      // A poll at which the condition does not hold drops a pending alert, silently.
+      removed.push(key);
+      continue;
+    }
+    const clearedSinceMs = before.clearedSinceMs ?? nowMs;
+    if (nowMs - clearedSinceMs < rule.keepFiringForMs) {
+      next.set(key, before.clearedSinceMs === undefined ? { ...before, clearedSinceMs } : before);
+      continue;
+    }
+    removed.push(key);
+    resolving.push(before);
+  }
+
+  // 4. Muting, now that it is known what fires: silences (evaluated with the alert) and inhibition.
+  const inhibited = inhibitionOf(next, compiled);
+  const events: AlertEvent[] = [];
+  const changed: AlertRecord[] = [];
+  const alerts: Alert[] = [];
+  for (const [key, record] of next) {
+    const before = previous.get(key);
+    let current = record;
+    const isInhibited = inhibited(record.alert);
+    // A record kept from the previous poll is shared with the previous state: copy before changing.
+    if (record.alert.inhibited !== isInhibited) current = { ...record, alert: { ...record.alert, inhibited: isInhibited } };
+    const a = current.alert;
+    if (a.status === 'firing' && !a.silenced && !a.inhibited) {
+      let kind: EventKind | null = null;
+      // Fired muted and nobody was told: now that it is not muted, it is news.
+      if (fresh.has(key) || current.lastNotifiedMs === null) kind = 'new';
+      else {
+        const repeatEveryMs = rules.get(a.rule)?.repeatEveryMs ?? null;
+        if (repeatEveryMs !== null && nowMs - current.lastNotifiedMs >= repeatEveryMs) kind = 'repeat';
+      }
+      if (kind !== null) {
+        current = { ...current, lastNotifiedMs: nowMs };
+        events.push({ kind, alert: a, firstSeenMs: current.firstSeenMs });
+      }
+    }
+    // Nothing to write when it is what the previous poll stored.
+    if (before !== undefined && current !== before && sameRecord(before, current)) current = before;
+    if (current !== before) changed.push(current);
+    next.set(key, current);
+    alerts.push(current.alert);
+  }
+
+  // 5. Resolved notices: only for an alert whose firing was notified, and not while a silence covers it.
+  const silencedNow = silenceChecker(compiled, nowMs);
+  const resolved: Alert[] = [];
+  for (const before of resolving) {
+    const rule = rules.get(before.alert.rule)!;
+    const item = itemOf?.(before.alert.warehouseId, before.alert.productId);
+    const silenced = silencedNow(before.alert, item);
+    const alert = toResolved(before.alert, item, rule, silenced);
+    resolved.push(alert);
+    if (rule.sendResolved && before.lastNotifiedMs !== null && !silenced) events.push({ kind: 'resolved', alert, firstSeenMs: before.firstSeenMs });
+  }
+
+  events.sort((a, b) => compareAlerts(a.alert, b.alert));
+  return { events, next, changed, removed, alerts, resolved };
+}
+
+const sameValue = (same: InhibitSame, a: Alert): string | null => {
+  switch (same) {
+    case 'item':
+      return a.warehouseId === null || a.productId === null ? null : itemKey(a.warehouseId, a.productId);
+    case 'product':
+      return a.productId;
+    case 'warehouse':
+      return a.warehouseId;
+  }
+};
+
+/**
+ * SPEC 3.4: while an alert of a `when` rule fires (not pending, not silenced), the alerts of the
+ * `suppress` rules that share its item, product or warehouse are inhibited. Returns the predicate.
+ */
+function inhibitionOf(state: ReadonlyMap<string, AlertRecord>, compiled: CompiledRuleSet): (a: Alert) => boolean {
+  if (compiled.inhibit.length === 0) return () => false;
+  const isSource = (inh: CompiledInhibit, a: Alert): boolean => a.status === 'firing' && !a.silenced && inh.when.test(a.rule);
+  // Per inhibit entry: how many inhibiting alerts share each `same` value.
+  const sources = compiled.inhibit.map(() => new Map<string, number>());
+  for (const { alert } of state.values()) {
+    compiled.inhibit.forEach((inh, i) => {
+      if (!isSource(inh, alert)) return;
+      const value = sameValue(inh.inhibit.same, alert);
+      if (value !== null) sources[i].set(value, (sources[i].get(value) ?? 0) + 1);
+    });
+  }
+  return (alert) =>
+    compiled.inhibit.some((inh, i) => {
+      if (!inh.suppress.test(alert.rule)) return false;
+      const value = sameValue(inh.inhibit.same, alert);
+      if (value === null) return false;
+      // An alert never inhibits itself (a rule matching both `when` and `suppress`): another must.
+      const others = (sources[i].get(value) ?? 0) - (isSource(inh, alert) ? 1 : 0);
+      return others > 0;
+    });
+}

@@ -1,0 +1,155 @@
+// One poll's decisions, whole: the books of SPEC section 4 (failed polls in a row, suspect
+// overviews, items that could not be read) around the alert lifecycle. Pure, like the lifecycle:
+// the daemon's poll wraps it in Redis reads and one commit; `replay` runs it in memory over saved
+// overviews. Both therefore decide exactly alike.
+import { itemKey, type Item, type Overview } from '../model';
+import type { CompiledRuleSet } from './evaluate';
+import { evaluateOverview } from './evaluate';
+import { advanceAlerts, conditionOf, type AlertRecord, type LifecycleResult } from './lifecycle';
+
+/** Failed polls in a row before the default channels hear "source unreachable". */
+export const UNREACHABLE_AFTER = 3;
+/** Polls in a row an overview that lost more than half of its items is held before it is accepted. */
+export const SUSPECT_POLLS = 3;
+
+export type SourceEvent = 'unreachable' | 'recovered' | 'suspect';
+
+/** What the default channels are told about the source itself. */
+export interface SourceNotice {
+  event: SourceEvent;
+  /** What was seen, in words; never a secret. */
+  detail: string;
+}
+
+/** The bookkeeping a poll hands to the next one, besides the alerts. */
+export interface PollBooks {
+  /** Item count of the last overview accepted as good (the reference for "suspect"). */
+  lastGoodItems: number | null;
+  failStreak: number;
+  unreachableNotified: boolean;
+  suspectStreak: number;
+  /** conditionOf() of every rule at the last successful poll, by rule name. */
+  conditions: Record<string, string>;
+}
+
+export const EMPTY_BOOKS: PollBooks = { lastGoodItems: null, failStreak: 0, unreachableNotified: false, suspectStreak: 0, conditions: {} };
+
+export type PollOutcome = { overview: Overview } | { error: string };
+
+export interface StepInput {
+  books: PollBooks;
+  alerts: ReadonlyMap<string, AlertRecord>;
+  compiled: CompiledRuleSet;
+  nowMs: number;
+  outcome: PollOutcome;
+}
+
+export interface StepResult {
+  books: PollBooks;
+  /** null when the poll failed: a failed poll changes no alert. */
+  lifecycle: LifecycleResult | null;
+  source: SourceNotice[];
+  suspect: boolean;
+  /** Things worth a log line (in words). */
+  warnings: string[];
+}
+
+export function stepPoll(input: StepInput): StepResult {
+  const { books, compiled, nowMs, outcome } = input;
+  if ('error' in outcome) {
+    const failStreak = books.failStreak + 1;
+    const tellNow = failStreak >= UNREACHABLE_AFTER && !books.unreachableNotified;
+    return {
+      books: { ...books, failStreak, unreachableNotified: books.unreachableNotified || tellNow },
+      lifecycle: null,
+      source: tellNow ? [{ event: 'unreachable', detail: `${failStreak} polls failed in a row; last error: ${outcome.error}` }] : [],
+      suspect: false,
+      warnings: [],
+    };
+  }
+
+  const { overview } = outcome;
+  const source: SourceNotice[] = [];
+  const warnings: string[] = [];
+  // Suspect: an overview that lost more than half of the last good one's items resolves nothing.
+  const count = overview.items.length + overview.malformed.length;
+  let suspect = books.lastGoodItems !== null && count < books.lastGoodItems / 2;
+  let suspectStreak = suspect ? books.suspectStreak + 1 : 0;
+  if (suspect && suspectStreak >= SUSPECT_POLLS) {
+    warnings.push(`the smaller overview (${count} items, the last good one had ${books.lastGoodItems}) persisted for ${SUSPECT_POLLS} polls: accepted`);
+    suspect = false;
+    suspectStreak = 0;
+  } else if (suspect && suspectStreak === 1) {
+    warnings.push(`suspect overview: ${count} items, the last good one had ${books.lastGoodItems}; resolving nothing`);
+    source.push({
+      event: 'suspect',
+      detail: `the overview has ${count} items, the last good one had ${books.lastGoodItems}; nothing is resolved until it persists for ${SUSPECT_POLLS} polls`,
+    });
+  }
+
+  // Malformed items keep their alerts exactly as they were. One we cannot even identify could be
+  // any item, so then nothing may resolve at all this poll.
+  const heldItems = new Set<string>();
+  let unidentified = 0;
+  for (const m of overview.malformed) {
+    if (m.warehouseId !== undefined && m.productId !== undefined) heldItems.add(itemKey(m.warehouseId, m.productId));
+    else unidentified++;
+  }
+
+  const conditions: Record<string, string> = {};
+  const conditionChanged = new Set<string>();
+  for (const rule of compiled.ruleSet.rules) {
+    conditions[rule.name] = conditionOf(rule);
+    const before = books.conditions[rule.name];
+    if (before !== undefined && before !== conditions[rule.name]) conditionChanged.add(rule.name);
+  }
+
+  const lifecycle = advanceAlerts({
+    previous: input.alerts,
+    evaluation: evaluateOverview(overview.items, compiled, nowMs),
+    compiled,
+    nowMs,
+    heldItems,
+    resolveAbsent: !suspect && unidentified === 0,
+    itemOf: itemLookup(overview.items, input.alerts),
+    conditionChanged,
+  });
+
+  if (books.unreachableNotified) {
+    source.push({ event: 'recovered', detail: `the S2 API answered again after ${books.failStreak} failed polls` });
+  }
+  return {
+    books: {
+      lastGoodItems: suspect ? books.lastGoodItems : count,
+      failStreak: 0,
+      unreachableNotified: false,
+      suspectStreak,
+      conditions,
+    },
+    lifecycle,
+    source,
+    suspect,
+    warnings,
+  };
+}
+
+/**
+ * The current item of an alert that may resolve. Only the items that had an alert are indexed
+ * (by warehouse, then product), so the 200,000 items without one cost a lookup each, not a string key.
+ */
+function itemLookup(items: readonly Item[], previous: ReadonlyMap<string, AlertRecord>): (w: string | null, p: string | null) => Item | undefined {
+  const wanted = new Map<string, Set<string>>();
+  for (const { alert } of previous.values()) {
+    if (alert.warehouseId === null || alert.productId === null) continue;
+    let products = wanted.get(alert.warehouseId);
+    if (products === undefined) wanted.set(alert.warehouseId, (products = new Set()));
+    products.add(alert.productId);
+  }
+  const found = new Map<string, Item>();
+  if (wanted.size > 0) {
+    for (const item of items) {
+      if (wanted.get(item.warehouseId)?.has(item.productId)) found.set(itemKey(item.warehouseId, item.productId), item);
+    }
+  }
+  return (w, p) => (w === null || p === null ? undefined : found.get(itemKey(w, p)));
+}
