@@ -108,6 +108,8 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const next = new Map<string, AlertRecord>();
   /** Alerts that turned firing at this poll (their first notice is due once muting is known). */
   const fresh = new Set<string>();
+  /** Records kept exactly as they were (held items, a suspect overview): nothing about them is decided now. */
+  const frozen = new Set<string>();
 
   const held = (a: Alert): boolean => checkHeld && heldItems.has(itemKey(a.warehouseId, a.productId));
 
@@ -118,7 +120,10 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (next.has(key)) continue;
     const before = previous.get(key);
     if (held(alert)) {
-      if (before !== undefined) next.set(key, before);
+      if (before !== undefined) {
+        next.set(key, before);
+        frozen.add(key);
+      }
       continue;
     }
     const rule = rules.get(alert.rule);
@@ -167,6 +172,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     }
     if (!resolveAbsent || held(before.alert)) {
       next.set(key, before);
+      frozen.add(key);
       continue;
     }
     if (before.alert.status === 'pending') {
@@ -189,6 +195,10 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const changed: AlertRecord[] = [];
   const alerts: Alert[] = [];
   for (const [key, record] of next) {
+    if (frozen.has(key)) {
+      alerts.push(record.alert);
+      continue;
+    }
     const before = previous.get(key);
     let current = record;
     const isInhibited = inhibited(record.alert);

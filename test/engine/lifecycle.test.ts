@@ -1,18 +1,39 @@
-import { diffAlerts, type AlertRecord, type DiffInput, type DiffResult } from '../../src/engine/diff';
-import { compileRuleSet, evaluate, silenceChecker } from '../../src/engine/evaluate';
-import { alertKey, itemKey, type Alert, type Item, type Rule } from '../../src/model';
+import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
+import { advanceAlerts, type AlertRecord, type LifecycleResult } from '../../src/engine/lifecycle';
+import { alertKey, itemKey, type Alert, type Inhibit, type Item, type Rule, type Silence } from '../../src/model';
 import { HOUR, NOW, alert, item, lowAvailable, negativeReserved, ruleSet, silence, stale } from './helpers';
 
 const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
-const rulesOf = (...rules: Rule[]): Map<string, Rule> => new Map(rules.map((r) => [r.name, r]));
+const rulesOf = (...rules: Rule[]): Rule[] => rules;
 
-function diff(overrides: Partial<DiffInput> & Pick<DiffInput, 'previous' | 'current'>): DiffResult {
-  return diffAlerts({
-    nowMs: NOW,
-    rules: rulesOf(lowAvailable(), negativeReserved(), stale()),
-    heldItems: new Set(),
-    resolveAbsent: true,
-    ...overrides,
+interface DiffCase {
+  previous: Map<string, AlertRecord>;
+  current: Alert[];
+  holding?: Alert[];
+  nowMs?: number;
+  rules?: Rule[];
+  silences?: Silence[];
+  inhibit?: Inhibit[];
+  heldItems?: Set<string>;
+  resolveAbsent?: boolean;
+  /** The overview's items now, for resolved alerts' current levels. */
+  items?: Item[];
+  conditionChanged?: Set<string>;
+}
+
+function diff(c: DiffCase): LifecycleResult {
+  const rs = ruleSet(c.rules ?? [lowAvailable(), negativeReserved(), stale()], c.silences ?? []);
+  rs.inhibit = c.inhibit ?? [];
+  const items = new Map((c.items ?? []).map((i) => [itemKey(i.warehouseId, i.productId), i]));
+  return advanceAlerts({
+    previous: c.previous,
+    evaluation: { alerts: c.current, holding: c.holding ?? [] },
+    compiled: compileRuleSet(rs),
+    nowMs: c.nowMs ?? NOW,
+    heldItems: c.heldItems,
+    resolveAbsent: c.resolveAbsent ?? true,
+    itemOf: (w, p) => items.get(itemKey(w, p)),
+    conditionChanged: c.conditionChanged,
   });
 }
 
@@ -20,9 +41,9 @@ function state(...records: AlertRecord[]): Map<string, AlertRecord> {
   return new Map(records.map((r) => [keyOf(r.alert), r]));
 }
 
-const kinds = (r: DiffResult): string[] => r.events.map((e) => `${e.kind}:${e.alert.rule}/${e.alert.productId}`);
+const kinds = (r: LifecycleResult): string[] => r.events.map((e) => `${e.kind}:${e.alert.rule}/${e.alert.productId}`);
 
-describe('diffAlerts: lifecycle', () => {
+describe('lifecycle: lifecycle', () => {
   it('a new alert is notified and recorded with firstSeen = lastNotified = now', () => {
     const a = alert();
     const r = diff({ previous: new Map(), current: [a] });
@@ -93,7 +114,7 @@ describe('diffAlerts: lifecycle', () => {
     const r = diff({
       previous: state(before),
       current: [],
-      currentItems: new Map([[itemKey(current.warehouseId, current.productId), current]]),
+      items: [current],
     });
     expect(r.removed).toEqual([keyOf(before.alert)]);
     expect(r.next.size).toBe(0);
@@ -136,7 +157,7 @@ describe('diffAlerts: lifecycle', () => {
   });
 });
 
-describe('diffAlerts: silences', () => {
+describe('lifecycle: silences', () => {
   it('a new silenced alert is recorded as never notified, and notified as new once the silence ends', () => {
     const silenced = alert({ silenced: true });
     const first = diff({ previous: new Map(), current: [silenced] });
@@ -160,19 +181,17 @@ describe('diffAlerts: silences', () => {
     expect(r.changed).toEqual([{ alert: alert({ silenced: true }), firstSeenMs: 0, lastNotifiedMs: NOW - 100 * HOUR }]);
   });
 
-  it('a gone alert that is silenced now is not announced as resolved (silenceChecker)', () => {
-    const compiled = compileRuleSet(ruleSet([lowAvailable()], [silence({ where: { sku: ['SKU-*'] } })]));
+  it('a gone alert that is silenced now is not announced as resolved, but is listed as resolved', () => {
     const before = { alert: alert(), firstSeenMs: 0, lastNotifiedMs: 0 };
-    const r = diff({ previous: state(before), current: [], isSilenced: silenceChecker(compiled, NOW) });
+    const r = diff({ previous: state(before), current: [], silences: [silence({ where: { sku: ['SKU-*'] } })] });
     expect(r.events).toEqual([]);
     expect(r.removed).toHaveLength(1);
-    // Without a checker, the flag from the previous poll decides.
+    expect(r.resolved).toEqual([expect.objectContaining({ status: 'resolved', silenced: true })]);
     expect(diff({ previous: state(before), current: [] }).events).toHaveLength(1);
-    expect(diff({ previous: state({ ...before, alert: alert({ silenced: true }) }), current: [] }).events).toEqual([]);
   });
 });
 
-describe('diffAlerts: held items and suspect overviews', () => {
+describe('lifecycle: held items and suspect overviews', () => {
   it('an alert of a malformed (held) item keeps its record exactly and is not resolved', () => {
     const before = { alert: alert(), firstSeenMs: 1, lastNotifiedMs: 2 };
     const r = diff({ previous: state(before), current: [], heldItems: new Set([itemKey('wh-1', 'p-1')]) });
@@ -201,7 +220,7 @@ describe('diffAlerts: held items and suspect overviews', () => {
   });
 });
 
-describe('diffAlerts: order and end to end with evaluate', () => {
+describe('lifecycle: order and end to end with evaluate', () => {
   it('orders events by severity, rule, sku (or productId), warehouse', () => {
     const current = [
       alert({ rule: 'b-rule', productId: 'p1', sku: 'Z', severity: 'info' }),
@@ -216,18 +235,10 @@ describe('diffAlerts: order and end to end with evaluate', () => {
   });
 
   it('a sequence of polls: fire, steady, repeat, resolve', () => {
-    const compiled = compileRuleSet(ruleSet([lowAvailable({ repeatEveryMs: 2 * HOUR }), negativeReserved({ sendResolved: false })]));
-    const poll = (items: Item[], nowMs: number, previous: Map<string, AlertRecord>): DiffResult =>
-      diffAlerts({
-        previous,
-        current: evaluate(items, compiled, nowMs),
-        nowMs,
-        rules: compiled.ruleByName,
-        heldItems: new Set(),
-        resolveAbsent: true,
-        currentItems: new Map(items.map((i) => [itemKey(i.warehouseId, i.productId), i])),
-        isSilenced: silenceChecker(compiled, nowMs),
-      });
+    const rules = [lowAvailable({ repeatEveryMs: 2 * HOUR }), negativeReserved({ sendResolved: false })];
+    const compiled = compileRuleSet(ruleSet(rules));
+    const poll = (items: Item[], nowMs: number, previous: Map<string, AlertRecord>): LifecycleResult =>
+      diff({ previous, current: evaluateOverview(items, compiled, nowMs).alerts, nowMs, rules, items });
     const low = item({ available: 3, reserved: -1 });
     const p1 = poll([low], NOW, new Map());
     expect(kinds(p1)).toEqual(['new:negative-reserved/p-1', 'new:low-available/p-1']);
@@ -241,5 +252,157 @@ describe('diffAlerts: order and end to end with evaluate', () => {
     expect(p4.events[0].alert.available).toBe(30);
     expect(p4.removed).toHaveLength(2);
     expect(p4.next.size).toBe(0);
+  });
+});
+
+/** Runs polls one after another through evaluateOverview() and the lifecycle, keeping the state. */
+function polls(rules: Rule[], inhibit: Inhibit[] = []) {
+  const rs = ruleSet(rules);
+  rs.inhibit = inhibit;
+  const compiled = compileRuleSet(rs);
+  let previous = new Map<string, AlertRecord>();
+  return (items: Item[], nowMs: number): LifecycleResult => {
+    const byKey = new Map(items.map((i) => [itemKey(i.warehouseId, i.productId), i]));
+    const r = advanceAlerts({
+      previous,
+      evaluation: evaluateOverview(items, compiled, nowMs),
+      compiled,
+      nowMs,
+      resolveAbsent: true,
+      itemOf: (w, p) => byKey.get(itemKey(w, p)),
+    });
+    previous = r.next;
+    return r;
+  };
+}
+
+const MIN = 60_000;
+const at = (available: number, over: Partial<Item> = {}): Item[] => [item({ available, ...over })];
+
+describe('lifecycle: for (pending)', () => {
+  const rule = lowAvailable({ forMs: 15 * MIN });
+
+  it('is pending, never notified, until the condition has held for `for`; then fires once', () => {
+    const poll = polls([rule]);
+    const p0 = poll(at(3), NOW);
+    expect(p0.events).toEqual([]);
+    expect(p0.alerts.map((a) => a.status)).toEqual(['pending']);
+    expect(poll(at(3), NOW + 10 * MIN).events).toEqual([]);
+    const fired = poll(at(3), NOW + 15 * MIN);
+    expect(kinds(fired)).toEqual(['new:low-available/p-1']);
+    expect(fired.alerts.map((a) => a.status)).toEqual(['firing']);
+    expect(fired.events[0].firstSeenMs).toBe(NOW + 15 * MIN);
+    expect(poll(at(3), NOW + 20 * MIN).events).toEqual([]);
+  });
+
+  it('a poll at which the condition does not hold drops the pending alert silently', () => {
+    const poll = polls([rule]);
+    poll(at(3), NOW);
+    const recovered = poll(at(30), NOW + 5 * MIN);
+    expect(recovered.events).toEqual([]);
+    expect(recovered.resolved).toEqual([]);
+    expect(recovered.next.size).toBe(0);
+    // It starts over: 15 more minutes from the next dip.
+    poll(at(3), NOW + 10 * MIN);
+    expect(poll(at(3), NOW + 20 * MIN).events).toEqual([]);
+    expect(kinds(poll(at(3), NOW + 25 * MIN))).toEqual(['new:low-available/p-1']);
+  });
+
+  it('an edited condition starts pending alerts over; firing ones stay', () => {
+    const poll = polls([rule]);
+    const p0 = poll(at(3), NOW);
+    const changed = diff({
+      previous: p0.next,
+      current: evaluateOverview(at(3), compileRuleSet(ruleSet([rule])), NOW + 15 * MIN).alerts,
+      nowMs: NOW + 15 * MIN,
+      rules: [rule],
+      conditionChanged: new Set([rule.name]),
+    });
+    expect(changed.events).toEqual([]);
+    expect([...changed.next.values()][0]).toMatchObject({ firstSeenMs: NOW + 15 * MIN, alert: { status: 'pending' } });
+  });
+});
+
+describe('lifecycle: keep_firing_for', () => {
+  const rule = lowAvailable({ keepFiringForMs: 10 * MIN });
+
+  it('a short recovery is the same alert: no resolved, no new', () => {
+    const poll = polls([rule]);
+    expect(kinds(poll(at(3), NOW))).toEqual(['new:low-available/p-1']);
+    const blip = poll(at(30), NOW + 5 * MIN);
+    expect(blip.events).toEqual([]);
+    expect(blip.alerts.map((a) => a.status)).toEqual(['firing']);
+    expect(poll(at(3), NOW + 10 * MIN).events).toEqual([]);
+    expect(poll(at(30), NOW + 15 * MIN).events).toEqual([]);
+  });
+
+  it('a recovery that lasts keep_firing_for resolves once', () => {
+    const poll = polls([rule]);
+    poll(at(3), NOW);
+    expect(poll(at(30), NOW + 5 * MIN).events).toEqual([]);
+    const done = poll(at(30), NOW + 15 * MIN);
+    expect(kinds(done)).toEqual(['resolved:low-available/p-1']);
+    expect(done.events[0].alert.available).toBe(30);
+    expect(poll(at(30), NOW + 20 * MIN).events).toEqual([]);
+  });
+});
+
+describe('lifecycle: clear_at (hysteresis)', () => {
+  it('10 polls alternating 9/11 around below 10 with clear_at 15: one notice, no resolved', () => {
+    const poll = polls([lowAvailable({ below: 10, clearAt: 15 })]);
+    const events = Array.from({ length: 10 }, (_, i) => poll(at(i % 2 === 0 ? 9 : 11), NOW + i * 5 * MIN).events).flat();
+    expect(events.map((e) => e.kind)).toEqual(['new']);
+  });
+
+  it('resolves at clear_at, and quantities between below and clear_at start nothing', () => {
+    const poll = polls([lowAvailable({ below: 10, clearAt: 15 })]);
+    expect(poll(at(12), NOW).events).toEqual([]);
+    expect(poll(at(12), NOW).next.size).toBe(0);
+    poll(at(9), NOW + MIN);
+    expect(poll(at(14), NOW + 2 * MIN).events).toEqual([]);
+    expect(kinds(poll(at(15), NOW + 3 * MIN))).toEqual(['resolved:low-available/p-1']);
+  });
+});
+
+describe('lifecycle: inhibition', () => {
+  const outOfStock = lowAvailable({ name: 'out-of-stock', below: 1, severity: 'critical' });
+  const low = lowAvailable({ name: 'low-available', below: 10 });
+  const inhibit: Inhibit = { when: 'out-of-stock', suppress: ['low-*'], same: 'item', pos: { file: 't.yaml', line: 1, col: 1 } };
+
+  it('a sold-out item is one notice; restocked to 5, the low alert is notified as new', () => {
+    const poll = polls([outOfStock, low], [inhibit]);
+    const soldOut = poll(at(0), NOW);
+    expect(kinds(soldOut)).toEqual(['new:out-of-stock/p-1']);
+    expect(soldOut.alerts.find((a) => a.rule === 'low-available')).toMatchObject({ status: 'firing', inhibited: true });
+    const restocked = poll(at(5), NOW + MIN);
+    expect(kinds(restocked)).toEqual(['resolved:out-of-stock/p-1', 'new:low-available/p-1']);
+  });
+
+  it('an alert notified before the inhibition is not notified again after it, and resolves normally', () => {
+    const poll = polls([outOfStock, low], [inhibit]);
+    expect(kinds(poll(at(5), NOW))).toEqual(['new:low-available/p-1']);
+    expect(kinds(poll(at(0), NOW + MIN))).toEqual(['new:out-of-stock/p-1']);
+    expect(kinds(poll(at(5), NOW + 2 * MIN))).toEqual(['resolved:out-of-stock/p-1']);
+    expect(kinds(poll(at(50), NOW + 3 * MIN))).toEqual(['resolved:low-available/p-1']);
+  });
+
+  it('an inhibited alert that was never notified resolves without a notice', () => {
+    const poll = polls([outOfStock, low], [inhibit]);
+    poll(at(0), NOW);
+    const r = poll(at(50), NOW + MIN);
+    expect(kinds(r)).toEqual(['resolved:out-of-stock/p-1']);
+    expect(r.resolved.map((a) => a.rule).sort()).toEqual(['low-available', 'out-of-stock']);
+  });
+
+  it('only the same item (or product, or warehouse) is inhibited; pending and silenced alerts inhibit nothing', () => {
+    const other = item({ productId: 'p-2', sku: 'SKU-2', available: 5 });
+    expect(kinds(polls([outOfStock, low], [inhibit])([item({ available: 0 }), other], NOW))).toEqual([
+      'new:out-of-stock/p-1',
+      'new:low-available/p-2',
+    ]);
+    const byWarehouse = { ...inhibit, same: 'warehouse' as const };
+    expect(kinds(polls([outOfStock, low], [byWarehouse])([item({ available: 0 }), other], NOW))).toEqual(['new:out-of-stock/p-1']);
+    const pendingSource = polls([{ ...outOfStock, forMs: HOUR }, low], [inhibit])(at(0), NOW);
+    expect(kinds(pendingSource)).toEqual(['new:low-available/p-1']);
   });
 });
