@@ -209,6 +209,7 @@ export class Daemon {
       this.metrics.items.set(report.items);
       this.metrics.malformed.set(report.malformed);
       this.metrics.setFiring(report.firingByRule);
+      this.metrics.pending.set(report.pending);
     }
     return report;
   }

@@ -117,7 +117,8 @@ export function buildDigest(input: DigestInput): DigestNotice | null {
   const silencedNow = silenceChecker(compiled, tickMs);
   const firing: NoticeAlert[] = [];
   for (const r of input.firing) {
-    if (!rules.has(r.alert.rule) || r.alert.silenced || silencedNow(r.alert)) continue;
+    // Pending and inhibited alerts are not notified, in a digest either.
+    if (!rules.has(r.alert.rule) || r.alert.status !== 'firing' || r.alert.silenced || r.alert.inhibited || silencedNow(r.alert)) continue;
     const isNew = sinceMs === null || r.firstSeenMs > sinceMs;
     firing.push({ ...r.alert, status: 'firing', kind: isNew ? 'new' : 'repeat', firstSeenMs: r.firstSeenMs });
   }

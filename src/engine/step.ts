@@ -80,7 +80,7 @@ export function stepPoll(input: StepInput): StepResult {
     suspect = false;
     suspectStreak = 0;
   } else if (suspect && suspectStreak === 1) {
-    warnings.push(`suspect overview: ${count} items, the last good one had ${books.lastGoodItems}; resolving nothing`);
+    warnings.push(`suspect overview: resolving nothing (${count} items, the last good one had ${books.lastGoodItems})`);
     source.push({
       event: 'suspect',
       detail: `the overview has ${count} items, the last good one had ${books.lastGoodItems}; nothing is resolved until it persists for ${SUSPECT_POLLS} polls`,

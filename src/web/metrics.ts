@@ -15,6 +15,7 @@ export class Metrics {
   });
   readonly items = new Gauge({ name: 'stockwatch_overview_items', help: 'Items in the last good overview.', registers: [this.registry] });
   readonly malformed = new Gauge({ name: 'stockwatch_overview_malformed_items', help: 'Items left out of the last overview as malformed.', registers: [this.registry] });
+  readonly pending = new Gauge({ name: 'stockwatch_alerts_pending', help: 'Alerts pending after the last poll (condition holds, `for` not passed yet).', registers: [this.registry] });
   readonly firing = new Gauge({ name: 'stockwatch_alerts_firing', help: 'Alerts firing after the last poll, by rule and severity.', labelNames: ['rule', 'severity'], registers: [this.registry] });
   readonly notices = new Counter({
     name: 'stockwatch_notices_total',

@@ -72,7 +72,7 @@ input[type=search] { font: inherit; padding: .35rem .5rem; width: min(36rem, 100
 
 /** The text the filter matches, the same on the server (`?q=`) and in the browser (the filter box). */
 export function searchText(a: StatusAlert): string {
-  return [a.severity, a.rule, a.type, a.sku ?? '', a.productId, a.product ?? '', a.warehouse ?? '', a.warehouseId, a.summary ?? '', a.silenced ? 'silenced' : '']
+  return [a.severity, a.rule, a.type, a.sku ?? '', a.productId, a.product ?? '', a.warehouse ?? '', a.warehouseId, a.summary ?? '', a.silenced ? 'silenced' : '', a.inhibited ? 'inhibited' : '', a.status === 'pending' ? 'pending' : '']
     .join(' ')
     .toLowerCase();
 }
@@ -154,15 +154,17 @@ function firingSection(r: StatusReport): string {
     .map((s) => `<span class="badge ${s}">${f.bySeverity[s]} ${s}</span>`)
     .join(' ');
   const head = `<h2>Firing now: ${f.total}</h2>
-<p>${sev || '<span class="muted">nothing firing</span>'}${f.silenced > 0 ? ` <span class="muted">· ${f.silenced} silenced (not notified)</span>` : ''}</p>`;
-  if (f.total === 0) return `<section id="firing">${head}</section>`;
+<p>${sev || '<span class="muted">nothing firing</span>'}${f.silenced > 0 ? ` <span class="muted">· ${f.silenced} silenced (not notified)</span>` : ''}${
+    f.inhibited > 0 ? ` <span class="muted">· ${f.inhibited} inhibited (not notified)</span>` : ''
+  }${f.pending > 0 ? ` <span class="muted">· ${f.pending} pending (not notified yet)</span>` : ''}</p>`;
+  if (f.total + f.pending === 0) return `<section id="firing">${head}</section>`;
 
   const rows = f.alerts.map((a) => {
     const skuCell = a.sku !== null ? `<code class="sku">${esc(a.sku)}</code>` : `<code class="muted" title="product not in the overview">${esc(a.productId ?? '(all products)')}</code>`;
     const warehouseCell = a.warehouse !== null ? esc(a.warehouse) : `<code class="muted" title="warehouse not in the overview">${esc(a.warehouseId ?? '(all warehouses)')}</code>`;
     const level = (n: number): string => `<td class="num${n < 0 ? ' neg' : ''}">${n}</td>`;
     return `<tr data-search="${esc(searchText(a))}">
-<td><span class="badge ${a.severity}">${a.severity}</span>${a.silenced ? ' <span class="muted">silenced</span>' : ''}</td>
+<td><span class="badge ${a.severity}">${a.severity}</span>${a.status === 'pending' ? ' <span class="muted">pending</span>' : ''}${a.silenced ? ' <span class="muted">silenced</span>' : ''}${a.inhibited ? ' <span class="muted">inhibited</span>' : ''}</td>
 <td>${esc(a.rule)}</td><td>${skuCell}</td><td>${esc(a.product ?? '')}</td><td>${warehouseCell}</td>
 ${level(a.available)}${level(a.reserved)}${level(a.incoming)}
 <td>${time(a.firingSince, r.generatedAt)}</td><td>${esc(a.summary ?? '')}</td>

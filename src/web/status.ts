@@ -38,7 +38,10 @@ export interface StatusAlert {
   rule: string;
   type: RuleType;
   severity: Severity;
+  /** 'pending' while a rule's `for` has not passed yet: shown, never notified. */
+  status: 'pending' | 'firing';
   silenced: boolean;
+  inhibited: boolean;
   sku: string | null;
   productId: string | null;
   product: string | null;
@@ -121,9 +124,13 @@ export interface StatusReport {
   redis: string;
   lastPoll: LastPoll | null;
   firing: {
+    /** Firing alerts (pending ones not counted). */
     total: number;
     bySeverity: Record<Severity, number>;
     silenced: number;
+    inhibited: number;
+    /** Alerts whose condition holds but whose rule's `for` has not passed yet. */
+    pending: number;
     /** The `q` filter applied, if any, and how many alerts it matched. */
     query: string | null;
     matched: number;
@@ -238,17 +245,23 @@ export async function collectStatus(source: StatusSource, query: StatusQuery, no
   records.sort((a, b) => compareAlerts(a.alert, b.alert));
   const bySeverity: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
   let silenced = 0;
+  let inhibited = 0;
+  let pending = 0;
   const matched: StatusAlert[] = [];
   let matchedCount = 0;
   for (const r of records) {
-    bySeverity[r.alert.severity] += 1;
-    if (r.alert.silenced) silenced += 1;
+    if (r.alert.status === 'pending') pending += 1;
+    else {
+      bySeverity[r.alert.severity] += 1;
+      if (r.alert.silenced) silenced += 1;
+      if (r.alert.inhibited) inhibited += 1;
+    }
     const view = alertView(r);
     if (!matchesQuery(view, query.q)) continue;
     matchedCount += 1;
     if (query.limit === null || matched.length < query.limit) matched.push(view);
   }
-  report.firing = { total: records.length, bySeverity, silenced, query: query.q, matched: matchedCount, alerts: matched, limit: query.limit };
+  report.firing = { total: records.length - pending, bySeverity, silenced, inhibited, pending, query: query.q, matched: matchedCount, alerts: matched, limit: query.limit };
 
   try {
     report.notices = { recent: await withTimeout(recentNotices(source.queues, RECENT_NOTICES), QUEUE_READ_TIMEOUT_MS), error: null };
@@ -268,7 +281,9 @@ function alertView(r: AlertRecord): StatusAlert {
     rule: a.rule,
     type: a.type,
     severity: a.severity,
+    status: a.status === 'pending' ? 'pending' : 'firing',
     silenced: a.silenced,
+    inhibited: a.inhibited,
     sku: a.sku,
     productId: a.productId,
     product: a.product,
