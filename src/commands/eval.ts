@@ -2,7 +2,7 @@
 // nothing imported that talks to either (BullMQ, ioredis, nodemailer), so it starts fast.
 import * as fs from 'node:fs';
 import { UserError } from '../errors';
-import { alertKey, RULE_TYPES, SEVERITIES, type Alert } from '../model';
+import { alertKey, RULE_TYPES, SEVERITIES, type Alert, type Overview } from '../model';
 import { compileRuleSet, evaluate, type CompiledRuleSet } from '../engine/evaluate';
 import type { AlertRecord } from '../engine/lifecycle';
 import { compareAlerts } from '../engine/sort';
@@ -137,28 +137,55 @@ function readAlerts(file: string, body: unknown[]): Alert[] {
   });
 }
 
+/** A previous state as `eval --previous` builds it: what fired there, as fired and notified. */
+export interface PreviousState {
+  books: PollBooks;
+  alerts: Map<string, AlertRecord>;
+}
+
 /**
- * The state the --previous file describes: each alert that fired there (evaluated from an overview,
- * or read from an earlier --json) as firing and notified, so that what no longer fires resolves.
+ * What `eval` reports: the daemon's own step (stepPoll) from the state the previous file
+ * describes, or from none. `firing` holds pending and firing alerts; `resolved` is null without
+ * a previous state.
  */
-function previousState(file: string, compiled: CompiledRuleSet, nowMs: number): { books: PollBooks; alerts: Map<string, AlertRecord> } {
-  const body = readJsonFile('--previous', file);
-  let fired: Alert[];
-  let lastGoodItems: number | null = null;
-  if (Array.isArray(body)) {
-    fired = readAlerts(file, body).filter((a) => a.status === 'firing');
-  } else {
-    const overview = readOverview(file, body);
-    reportLeftOut(file, overview);
-    fired = evaluate(overview.items, compiled, nowMs);
-    lastGoodItems = overview.items.length + overview.malformed.length;
-  }
+export function evaluateAgainst(
+  overview: Overview,
+  before: PreviousState | null,
+  compiled: CompiledRuleSet,
+  nowMs: number,
+): { firing: Alert[]; resolved: Alert[] | null } {
+  const step = stepPoll({
+    books: before?.books ?? EMPTY_BOOKS,
+    alerts: before?.alerts ?? new Map(),
+    compiled,
+    nowMs,
+    outcome: { overview },
+  });
+  const lifecycle = step.lifecycle!;
+  return {
+    firing: [...lifecycle.alerts].sort(compareAlerts),
+    resolved: before === null ? null : [...lifecycle.resolved].sort(compareAlerts),
+  };
+}
+
+/** The state of a previous overview (or of alerts read from an earlier --json): each alert that fired, as firing and notified. */
+export function previousStateOf(fired: readonly Alert[], overview: Overview | null, nowMs: number): PreviousState {
   const alerts = new Map<string, AlertRecord>();
   for (const alert of fired) {
     const key = alertKey(alert.rule, alert.warehouseId, alert.productId);
     if (!alerts.has(key)) alerts.set(key, { alert: { ...alert, status: 'firing' }, firstSeenMs: nowMs, lastNotifiedMs: nowMs });
   }
+  const lastGoodItems = overview === null ? null : overview.items.length + overview.malformed.length;
   return { books: { ...EMPTY_BOOKS, lastGoodItems }, alerts };
+}
+
+/** The state the --previous file describes. */
+function previousState(file: string, compiled: CompiledRuleSet, nowMs: number): PreviousState {
+  const body = readJsonFile('--previous', file);
+  if (Array.isArray(body)) return previousStateOf(readAlerts(file, body).filter((a) => a.status === 'firing'), null, nowMs);
+  const overview = readOverview(file, body);
+  reportLeftOut(file, overview);
+  return previousStateOf(evaluate(overview.items, compiled, nowMs), overview, nowMs);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,17 +315,7 @@ export async function run(argv: string[]): Promise<number> {
   const before = typeof previousFile === 'string' ? previousState(previousFile, compiled, nowMs) : null;
   reportLeftOut(overviewFile, overview);
 
-  // The daemon's own step, from the state the previous file describes (or none).
-  const step = stepPoll({
-    books: before?.books ?? EMPTY_BOOKS,
-    alerts: before?.alerts ?? new Map(),
-    compiled,
-    nowMs,
-    outcome: { overview },
-  });
-  const lifecycle = step.lifecycle!;
-  const firing = [...lifecycle.alerts].sort(compareAlerts);
-  const resolved = before === null ? null : [...lifecycle.resolved].sort(compareAlerts);
+  const { firing, resolved } = evaluateAgainst(overview, before, compiled, nowMs);
   const alerts = resolved === null ? firing : [...firing, ...resolved];
   if (args.values.json === true) {
     process.stdout.write(JSON.stringify(alerts, null, 2) + '\n');
