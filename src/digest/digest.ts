@@ -239,15 +239,12 @@ export interface DigestDeps {
 }
 
 export class Digests {
-  private readonly keys: { book: string; claimPrefix: string; lockPrefix: string };
   private readonly now: () => number;
   private syncing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(private readonly deps: DigestDeps) {
-    const base = `${deps.prefix}:state`;
-    this.keys = { book: `${base}:digest-last`, claimPrefix: `${base}:digest-claim:`, lockPrefix: `${deps.prefix}:lock:digest:` };
     this.now = deps.now ?? Date.now;
   }
 
@@ -341,11 +338,11 @@ export class Digests {
   /** Drops what was kept for a channel's digests; returns how many events were dropped. */
   private async forget(channel: string): Promise<number> {
     const { redis, store } = this.deps;
-    const events = store.keys.digestPrefix + channel;
-    const claim = this.keys.claimPrefix + channel;
+    const events = store.keys.digestEvents(channel);
+    const claim = store.keys.digestClaim(channel);
     const dropped = (await redis.llen(events)) + (await redis.llen(claim));
     await redis.del(events, claim);
-    await redis.hdel(this.keys.book, `${channel}.done`, `${channel}.sent`, `${channel}.claim`);
+    await redis.hdel(store.keys.digestBook, `${channel}.done`, `${channel}.sent`, `${channel}.claim`);
     return dropped;
   }
 
@@ -374,7 +371,7 @@ export class Digests {
       log.info({ channel: channelName }, 'digest tick for a channel that no longer has a digest: nothing sent');
       return { result: 'no-channel' };
     }
-    const lockKey = this.keys.lockPrefix + channelName;
+    const lockKey = this.deps.store.keys.digestLock(channelName);
     const token = `${process.pid}-${tickMs}-${Math.random().toString(36).slice(2)}`;
     await this.lock(lockKey, token);
     try {
@@ -395,9 +392,10 @@ export class Digests {
   private async runLocked(channel: EmailChannel, tickMs: number): Promise<TickOutcome> {
     const { redis, store, emailQueue, log } = this.deps;
     const name = channel.name;
-    const eventsKey = store.keys.digestPrefix + name;
-    const claimKey = this.keys.claimPrefix + name;
-    const claim = (takeOver: string) => redis.eval(CLAIM_SCRIPT, 3, eventsKey, claimKey, this.keys.book, name, String(tickMs), takeOver) as Promise<string[]>;
+    const eventsKey = store.keys.digestEvents(name);
+    const claimKey = store.keys.digestClaim(name);
+    const book = store.keys.digestBook;
+    const claim = (takeOver: string) => redis.eval(CLAIM_SCRIPT, 3, eventsKey, claimKey, book, name, String(tickMs), takeOver) as Promise<string[]>;
 
     let reply = await claim('');
     if (reply[0] === 'claimed') {
@@ -406,7 +404,7 @@ export class Digests {
       const earlier = Number(reply[1]);
       const queued = (await emailQueue.getJobState(digestJobId(name, earlier))) !== 'unknown';
       if (queued) {
-        await redis.eval(FINISH_SCRIPT, 2, claimKey, this.keys.book, name, String(earlier), '1');
+        await redis.eval(FINISH_SCRIPT, 2, claimKey, book, name, String(earlier), '1');
         reply = await claim('');
       } else {
         reply = await claim(String(earlier));
@@ -434,7 +432,7 @@ export class Digests {
       await emailQueue.add(notice.type, { channel: name, notice } satisfies DeliveryJobData, { ...deliveryJobOptions, jobId: notice.id });
       outcome = { result: 'queued', jobId: notice.id, firing: notice.firing.length, newSince: notice.newSince.length, resolvedSince: notice.resolvedSince.length };
     }
-    await redis.eval(FINISH_SCRIPT, 2, claimKey, this.keys.book, name, String(tickMs), notice === null ? '0' : '1');
+    await redis.eval(FINISH_SCRIPT, 2, claimKey, book, name, String(tickMs), notice === null ? '0' : '1');
     if (outcome.result === 'queued') {
       log.info({ channel: name, tick: iso(tickMs), job: outcome.jobId, firing: outcome.firing, new: outcome.newSince, resolved: outcome.resolvedSince }, 'digest queued');
     } else {

@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis';
 import type { AlertRecord } from '../engine/lifecycle';
 import type { PollBooks } from '../engine/step';
 import { alertKey, type Alert, type RuleType, type Severity } from '../model';
+import { stateKeys, type StateKeys } from './keys';
 
 /** Poll bookkeeping kept in the meta hash: the engine's books plus what the daemon reports. */
 export interface PollMeta extends PollBooks {
@@ -64,7 +65,7 @@ export interface Commit {
 const CHUNK = 5000;
 
 export class StateStore {
-  readonly keys: { meta: string; alerts: string; outbox: string; digestPrefix: string; orderPrefix: string };
+  readonly keys: StateKeys;
 
   /**
    * `redis` must be a connection of the store's own: WATCH is per connection, and a command from
@@ -74,19 +75,12 @@ export class StateStore {
     private readonly redis: Redis,
     prefix: string,
   ) {
-    const base = `${prefix}:state`;
-    this.keys = {
-      meta: `${base}:meta`,
-      alerts: `${base}:alerts`,
-      outbox: `${base}:outbox`,
-      digestPrefix: `${base}:digest:`,
-      orderPrefix: `${base}:order:`,
-    };
+    this.keys = stateKeys(prefix);
   }
 
   /** The sorted set of a channel's notices not yet delivered, by their order. */
   orderKey(channel: string): string {
-    return this.keys.orderPrefix + channel;
+    return this.keys.order(channel);
   }
 
   async loadMeta(): Promise<PollMeta> {
@@ -119,7 +113,7 @@ export class StateStore {
       // Joins its channel's delivery order in the same transaction: no notice is queued unordered.
       if (e.channel !== undefined && e.order !== undefined) tx.zadd(this.orderKey(e.channel), 'NX', e.order, e.id);
     }
-    for (const d of c.digest ?? []) tx.rpush(keys.digestPrefix + d.channel, d.json);
+    for (const d of c.digest ?? []) tx.rpush(keys.digestEvents(d.channel), d.json);
     tx.hset(keys.meta, { ...encodeMeta(c.meta), gen: String(c.expectedGen + 1) });
     const result = await tx.exec();
     if (result === null) return false;

@@ -1,0 +1,42 @@
+// Every Redis key stockwatch writes, in one place. All of them start with the prefix, so one
+// deployment's keys share the prefix's hash tag on Redis Cluster (`{stockwatch}:…`) and
+// multi-key scripts and transactions stay in one slot. BullMQ's own keys (`<prefix>:<queue>:…`)
+// are BullMQ's; everything else is here.
+import { createHash } from 'node:crypto';
+
+export interface StateKeys {
+  /** Hash: poll bookkeeping (generation, streaks, last poll, rule conditions). */
+  meta: string;
+  /** The alert records: what fired (or is pending) after the last poll. */
+  alerts: string;
+  /** Hash: notices committed by a poll and not yet handed to their queues. */
+  outbox: string;
+  /** List per digest channel: events waiting for its next digest. */
+  digestEvents(channel: string): string;
+  /** List per digest channel: events a digest tick has claimed. */
+  digestClaim(channel: string): string;
+  /** Hash: per digest channel, the last tick done, the last digest sent, a claim in progress. */
+  digestBook: string;
+  /** Sorted set per channel: its notices not yet delivered, in poll order. */
+  order(channel: string): string;
+  /** String: held while one daemon builds a channel's digest. */
+  digestLock(channel: string): string;
+  /** String with a TTL: a webhook that must not be posted to before it expires (Slack's pace, Retry-After). */
+  pace(webhookUrl: string): string;
+}
+
+export function stateKeys(prefix: string): StateKeys {
+  const base = `${prefix}:state`;
+  return {
+    meta: `${base}:meta`,
+    alerts: `${base}:alerts`,
+    outbox: `${base}:outbox`,
+    digestEvents: (channel) => `${base}:digest:${channel}`,
+    digestClaim: (channel) => `${base}:digest-claim:${channel}`,
+    digestBook: `${base}:digest-last`,
+    order: (channel) => `${base}:order:${channel}`,
+    digestLock: (channel) => `${prefix}:lock:digest:${channel}`,
+    // The URL is a secret: only a hash of it names the key.
+    pace: (webhookUrl) => `${prefix}:pace:${createHash('sha1').update(webhookUrl).digest('hex').slice(0, 16)}`,
+  };
+}
