@@ -23,7 +23,7 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 Run \`stockwatch <command> --help\` for a command's options.
-Configuration comes from the environment (S2_API_URL, REDIS_URL, RULES_DIR, ...): see the README.`;
+Configuration comes from the environment (S2_API_URL, REDIS_URL, RULES_DIR, ...): see docs/configuration.md.`;
 
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;

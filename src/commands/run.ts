@@ -6,7 +6,7 @@ const USAGE = `Usage: stockwatch run
 
 Runs the daemon: polls the S2 overview every POLL_EVERY, evaluates the rules in RULES_DIR (reloaded
 when they change), notifies Slack and email channels, sends digests, and serves /healthz and
-/metrics on HTTP_PORT. Configuration comes from the environment (see the README).
+/metrics on HTTP_PORT. Configuration comes from the environment (see docs/configuration.md).
 Runs until SIGTERM or SIGINT, then finishes the work in hand and exits 0.`;
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 // kill -9 at random moments of polls and deliveries, ten times in a row, while one item flips
-// between firing and resolved. What must hold (README, "Guarantees"):
+// between firing and resolved. What must hold (docs/guarantees.md):
 // - every change the daemon saw is told once, in order, and the last notice of each channel
 //   matches the final state;
 // - a duplicate only comes from the one documented window: the receiver took the message and the
