@@ -4,16 +4,18 @@ import type { Channel } from '../model';
 import type { ChannelKind } from './channel';
 import { emailKind } from './email';
 import { slackKind } from './slack';
+import { webhookKind } from './webhook';
 
 type KindOf<K extends Channel['kind']> = ChannelKind<Extract<Channel, { kind: K }>, any>;
 
-const REGISTRY: { [K in Channel['kind']]?: KindOf<K> } = {
+const REGISTRY: { [K in Channel['kind']]: KindOf<K> } = {
   slack: slackKind,
   email: emailKind,
+  webhook: webhookKind,
 };
 
 /** Every kind, in registration order. */
-export const CHANNEL_KINDS: readonly ChannelKind<any, any>[] = Object.values(REGISTRY).filter((k) => k !== undefined);
+export const CHANNEL_KINDS: readonly ChannelKind<any, any>[] = Object.values(REGISTRY);
 
 /** The kind of a channel. Typed loosely on purpose: the registry guarantees that it fits the channel. */
 export function channelKindOf(channel: Pick<Channel, 'kind'>): ChannelKind<any, any> {

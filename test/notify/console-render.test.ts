@@ -2,6 +2,7 @@ import type { Notice } from '../../src/notify/notice';
 import { renderConsole } from '../../src/notify/console';
 import { renderEmail } from '../../src/notify/email/render';
 import { renderSlack } from '../../src/notify/slack/render';
+import { renderWebhook } from '../../src/notify/webhook/render';
 import { alert, many, plain, T0 } from './helpers';
 
 const notice: Notice = {
@@ -35,4 +36,9 @@ describe('renderConsole', () => {
     expect(out).not.toContain('<table');
   });
 
+  it('shows a webhook body as sent, indented', () => {
+    const out = renderConsole(notice, { name: 'erp', kind: 'webhook' });
+    expect(out).toContain('webhook → erp · alerts notice n-7\n');
+    expect(out).toContain(`POST application/json\n${JSON.stringify(JSON.parse(renderWebhook(notice)), null, 2)}\n`);
+  });
 });
