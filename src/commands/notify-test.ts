@@ -6,7 +6,7 @@
 import { loadConfig } from '../config';
 import { oneLine, UserError } from '../errors';
 import type { Channel } from '../model';
-import { EmailSender, isDeliveryError, postSlack, renderEmail, renderSlack, type Notice } from '../notify';
+import { channelKindOf, isDeliveryError, type Notice, type SenderConfig } from '../notify';
 import { scrubSecrets } from '../notify/redact';
 import { formatRuleError, loadRules } from '../rules';
 import { didYouMean } from '../rules/suggest';
@@ -17,7 +17,7 @@ const USAGE = `Usage: stockwatch notify-test CHANNEL [--rules DIR]
 
 Sends a clearly labelled test notice to CHANNEL, one of the channels of the rule files, the way
 real notices go: Slack channels to their webhook, email channels through SMTP_URL from EMAIL_FROM
-to every address of the channel. Waits for the receiver's answer and exits 0 when it took the
+to every address of the channel, webhook channels as a signed JSON POST with no alerts. Waits for the receiver's answer and exits 0 when it took the
 message, or 1 with one line saying why not. Needs neither the S2 settings nor Redis.
 
 Options:
@@ -45,41 +45,33 @@ export async function run(argv: string[]): Promise<number> {
 
   const nowMs = Date.now();
   const notice: Notice = { type: 'test', id: `t-${name}-${nowMs}`, createdAtMs: nowMs, channel: name };
+  const senderConfig: SenderConfig = { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom };
+  const kind = channelKindOf(channel);
+  const missing = kind.missingSetting?.(senderConfig) ?? null;
+  if (missing !== null) throw new UserError(`notify-test: channel ${name} is ${article(channel.kind)} ${channel.kind} channel, but ${missing} is not set`);
   try {
-    const where = await send(channel, notice, config.smtpUrl, config.emailFrom);
-    process.stdout.write(`test notice delivered to channel ${name} (${where})\n`);
+    await send(channel, notice, senderConfig);
+    process.stdout.write(`test notice delivered to channel ${name} (${kind.describe(channel, senderConfig)})\n`);
     return 0;
   } catch (err) {
     if (err instanceof UserError) throw err;
     // Senders' messages are one line without secrets; anything else is scrubbed the same way.
-    const secrets = [channel.kind === 'slack' ? channel.webhookUrl : '', config.smtpUrl ?? ''];
-    const reason = isDeliveryError(err) ? err.message : scrubSecrets(oneLine(err), secrets);
+    const reason = isDeliveryError(err) ? err.message : scrubSecrets(oneLine(err), [...kind.secrets(channel), config.smtpUrl ?? '']);
     throw new UserError(`notify-test: channel ${name} (${channel.kind}): ${reason}`);
   }
 }
 
-/** Sends the notice; resolves to where it went, in words safe to print. */
-async function send(channel: Channel, notice: Notice, smtpUrl: string | null, from: string): Promise<string> {
-  if (channel.kind === 'slack') {
-    await postSlack(channel.webhookUrl, renderSlack(notice));
-    return `Slack webhook at ${hostOf(channel.webhookUrl)}`;
-  }
-  if (channel.kind !== 'email') throw new UserError(`notify-test: channel ${channel.name}: ${channel.kind} channels are not supported yet`);
-  if (smtpUrl === null) throw new UserError(`notify-test: channel ${channel.name} is an email channel, but SMTP_URL is not set`);
-  const sender = new EmailSender({ smtpUrl, from });
+/** Renders and sends the notice through the channel's kind, as delivery does. */
+async function send(channel: Channel, notice: Notice, config: SenderConfig): Promise<void> {
+  const kind = channelKindOf(channel);
+  const sender = kind.openSender(config);
   try {
-    await sender.send(channel.to, renderEmail(notice));
+    await sender.send(channel, kind.render(notice));
   } finally {
-    sender.close();
+    await sender.close();
   }
-  return `email to ${channel.to.join(', ')} via ${hostOf(smtpUrl)}`;
 }
 
-/** `host:port` of a URL: never its path (a webhook's secret) or its password. */
-function hostOf(url: string): string {
-  try {
-    return new URL(url.trim()).host;
-  } catch {
-    return 'an unparseable URL';
-  }
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }

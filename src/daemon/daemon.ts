@@ -17,6 +17,7 @@ import { Metrics } from '../web/metrics';
 import { ChannelOrder } from '../delivery/channel-order';
 import { runPoll, type PollReport } from '../poll/poll';
 import { DELIVERY_QUEUES } from '../delivery/route';
+import { CHANNEL_KINDS } from '../notify';
 import { RulesHolder } from './rules-holder';
 import { statusRoutes } from '../web/status';
 
@@ -35,7 +36,7 @@ export interface DaemonOptions {
   log: Logger;
   /** true for `run`: keep the poll scheduler and a poll worker. false for `poll --once`. */
   schedule: boolean;
-  /** Default: Slack webhooks and SMTP. The demo prints instead. */
+  /** Default: each channel kind's own sender (Slack, SMTP, webhook). The demo prints instead. */
   transports?: Transports;
   /** Where HTTP binds (HTTP_PORT gives the port). Default 0.0.0.0. */
   httpHost?: string;
@@ -75,12 +76,11 @@ export class Daemon {
     const queueOpts = { connection: this.queueConn, prefix: config.prefix };
     this.queues = {
       [POLL_QUEUE]: new Queue(POLL_QUEUE, queueOpts),
-      [DELIVERY_QUEUES.slack]: new Queue(DELIVERY_QUEUES.slack, queueOpts),
-      [DELIVERY_QUEUES.email]: new Queue(DELIVERY_QUEUES.email, queueOpts),
+      ...Object.fromEntries(Object.values(DELIVERY_QUEUES).map((name) => [name, new Queue(name, queueOpts)])),
       [DIGEST_QUEUE]: new Queue(DIGEST_QUEUE, queueOpts),
     };
     for (const q of Object.values(this.queues)) q.on('error', (err) => this.redisError(err));
-    this.transports = opts.transports ?? realTransports(config.smtpUrl, config.emailFrom);
+    this.transports = opts.transports ?? realTransports({ smtpUrl: config.smtpUrl, emailFrom: config.emailFrom });
   }
 
   /** Loads the rules (refusing to start on errors) and starts everything. */
@@ -90,9 +90,12 @@ export class Daemon {
     if (Array.isArray(rules)) {
       throw new ProblemList(`the rule files do not pass check (${rules.length} problem${rules.length === 1 ? '' : 's'}):`, rules.map(formatRuleError));
     }
-    const emailChannels = Object.values(rules.current.ruleSet.channels).filter((c) => c.kind === 'email');
-    if (!opts.transports && config.smtpUrl === null && emailChannels.length > 0) {
-      throw new UserError(`SMTP_URL is not set, but the rules have email channels (${emailChannels.map((c) => c.name).join(', ')}): set SMTP_URL or remove them`);
+    for (const kind of CHANNEL_KINDS) {
+      const missing = opts.transports ? null : (kind.missingSetting?.({ smtpUrl: config.smtpUrl, emailFrom: config.emailFrom }) ?? null);
+      const channels = Object.values(rules.current.ruleSet.channels).filter((c) => c.kind === kind.kind);
+      if (missing !== null && channels.length > 0) {
+        throw new UserError(`${missing} is not set, but the rules have ${kind.kind} channels (${channels.map((c) => c.name).join(', ')}): set ${missing} or remove them`);
+      }
     }
     const daemon = new Daemon(opts, rules);
     try {
@@ -132,9 +135,9 @@ export class Daemon {
     };
     const order = new ChannelOrder(this.fastConn, this.store, (id) => this.jobState(id));
     const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.fastConn, prefix: config.prefix, log };
-    for (const kind of ['slack', 'email'] as const) {
-      const worker = new Worker(DELIVERY_QUEUES[kind], deliveryProcessor(kind, deliveryDeps), { ...workerOpts, concurrency: kind === 'email' ? 4 : 2 });
-      this.watchWorker(worker, kind);
+    for (const kind of CHANNEL_KINDS) {
+      const worker = new Worker(kind.queue, deliveryProcessor(kind.kind, deliveryDeps), { ...workerOpts, concurrency: kind.concurrency });
+      this.watchWorker(worker, kind.kind);
     }
 
     if (schedule) {

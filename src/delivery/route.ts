@@ -1,11 +1,11 @@
 // Dispatch: which channel hears about which event. Pure; the poll turns its result into outbox entries.
 import type { AlertEvent } from '../engine/lifecycle';
 import type { Channel, RuleSet } from '../model';
-import { slackNoticeAlerts, type Notice, type NoticeAlert, type SourceEvent } from '../notify';
+import { CHANNEL_KINDS, channelKindOf, type Notice, type NoticeAlert, type SourceEvent } from '../notify';
 import type { OutboxEntry } from '../state/store';
 
-/** The delivery queues, one per kind of channel: Slack's per-webhook pacing must never hold up email. */
-export const DELIVERY_QUEUES = { slack: 'slack', email: 'email' } as const;
+/** The delivery queues, one per kind of channel (from the registry): Slack's per-webhook pacing must never hold up email or webhooks. */
+export const DELIVERY_QUEUES = Object.fromEntries(CHANNEL_KINDS.map((k) => [k.kind, k.queue])) as Readonly<Record<Channel['kind'], string>>;
 
 /** What a delivery job carries: the channel's name (looked up at delivery, so no secret sits in Redis) and the notice. */
 export interface DeliveryJobData {
@@ -28,7 +28,7 @@ const sourceOrder = (poll: PollTag): number => poll.gen * 2;
 const alertsOrder = (poll: PollTag): number => poll.gen * 2 + 1;
 
 export function queueFor(channel: Channel): string {
-  return channel.kind === 'slack' ? DELIVERY_QUEUES.slack : DELIVERY_QUEUES.email;
+  return channelKindOf(channel).queue;
 }
 
 export function toNoticeAlert(e: AlertEvent): NoticeAlert {
@@ -60,7 +60,7 @@ export function toNoticeAlert(e: AlertEvent): NoticeAlert {
 }
 
 export interface Routed {
-  /** Immediate channels (Slack, email without digest): one notice each per poll. */
+  /** Immediate channels (Slack, webhook, email without digest): one notice each per poll. */
   immediate: Map<string, NoticeAlert[]>;
   /** Digest channels: events kept for their next tick. */
   digest: Map<string, NoticeAlert[]>;
@@ -75,7 +75,7 @@ export function routeEvents(events: readonly AlertEvent[], ruleSet: RuleSet): Ro
     for (const name of ruleChannels.get(event.alert.rule) ?? []) {
       const channel = ruleSet.channels[name];
       if (channel === undefined) continue;
-      const target = channel.kind === 'email' && channel.digest !== undefined ? digest : immediate;
+      const target = channelKindOf(channel).collectsForDigest?.(channel) ? digest : immediate;
       let list = target.get(name);
       if (list === undefined) target.set(name, (list = []));
       list.push(notice);
@@ -93,8 +93,8 @@ export function alertNotices(routed: Routed, ruleSet: RuleSet, poll: PollTag): O
   for (const [name, alerts] of routed.immediate) {
     const id = `a-${poll.id}-${name}`;
     const channel = ruleSet.channels[name];
-    // Email keeps every alert (its CSV lists them all); Slack keeps what its message can show.
-    const notice: Notice = { type: 'alerts', id, createdAtMs: poll.nowMs, ...(channel.kind === 'slack' ? slackNoticeAlerts(alerts) : { alerts }) };
+    // Each kind keeps what it can use (Slack: what its message can show; email and webhook: every alert).
+    const notice: Notice = { type: 'alerts', id, createdAtMs: poll.nowMs, ...channelKindOf(channel).prepare(alerts) };
     const order = alertsOrder(poll);
     entries.push({ id, queue: queueFor(channel), channel: name, order, data: { channel: name, notice, order } satisfies DeliveryJobData });
   }

@@ -1,34 +1,34 @@
-// Delivery: the processors behind the Slack and email queues. A job names its channel; the channel
-// is looked up in the rule set in force (so no webhook URL or address list waits in Redis), the
-// notice is rendered, and a transport sends it. The retry policy is shared by every channel.
-import { createHash } from 'node:crypto';
+// Delivery: the processor behind every kind's queue. A job names its channel; the channel is looked
+// up in the rule set in force (so no webhook URL, secret or address list waits in Redis), and the
+// stages run in turn: order (ChannelOrder), late annotation, pace, send, classify. None of them
+// knows a kind: what differs per kind comes from the channel registry.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { oneLine } from '../errors';
 import type { Logger } from '../log';
-import { alertKey, type Channel, type EmailChannel, type RuleSet, type SlackChannel } from '../model';
-import { EmailSender, isDeliveryError, postSlack, renderEmail, renderSlack, type Notice, type NoticeAlert } from '../notify';
+import { alertKey, type Channel, type RuleSet } from '../model';
+import { channelKindOf, isDeliveryError, type Notice, type NoticeAlert, type Sender, type SenderConfig } from '../notify';
 import type { StateStore } from '../state/store';
 import type { ChannelOrder } from './channel-order';
 import type { DeliveryJobData } from './route';
 
 /** How a notice leaves the building. The demo swaps in one that prints to the console. */
 export interface Transports {
-  slack(channel: SlackChannel, notice: Notice): Promise<void>;
-  email(channel: EmailChannel, notice: Notice): Promise<void>;
+  send(channel: Channel, notice: Notice): Promise<void>;
   close(): Promise<void>;
 }
 
-export function realTransports(smtpUrl: string | null, from: string): Transports {
-  let sender: EmailSender | null = null;
+/** Each kind's renderer and sender, the sender opened at its first message and kept for the rest. */
+export function realTransports(config: SenderConfig): Transports {
+  const senders = new Map<string, Sender<Channel, unknown>>();
   return {
-    slack: (channel, notice) => postSlack(channel.webhookUrl, renderSlack(notice)),
-    email: async (channel, notice) => {
-      if (smtpUrl === null) throw new UnrecoverableError(`channel ${channel.name}: SMTP_URL is not set, so email cannot be sent`);
-      sender ??= new EmailSender({ smtpUrl, from });
-      await sender.send(channel.to, renderEmail(notice));
+    async send(channel, notice) {
+      const kind = channelKindOf(channel);
+      let sender = senders.get(kind.kind);
+      if (sender === undefined) senders.set(kind.kind, (sender = kind.openSender(config)));
+      await sender.send(channel, kind.render(notice));
     },
-    close: async () => sender?.close(),
+    close: async () => void (await Promise.all([...senders.values()].map((s) => s.close()))),
   };
 }
 
@@ -66,9 +66,6 @@ export interface DeliveryDeps {
   log: Logger;
 }
 
-/** Slack takes about one message per second per webhook. */
-export const SLACK_PACE_MS = 1000;
-
 export function deliveryProcessor(kind: Channel['kind'], deps: DeliveryDeps) {
   return async (job: Job<DeliveryJobData>, token?: string): Promise<void> => {
     const { channel: name } = job.data;
@@ -99,38 +96,31 @@ export function deliveryProcessor(kind: Channel['kind'], deps: DeliveryDeps) {
 /** How often a notice waiting behind an older one of its channel looks again. */
 const ORDER_WAIT_MS = 250;
 
-async function deliver(job: Job<DeliveryJobData>, kind: Channel['kind'], deps: DeliveryDeps, token?: string): Promise<void> {
+async function deliver(job: Job<DeliveryJobData>, kindName: Channel['kind'], deps: DeliveryDeps, token?: string): Promise<void> {
   const { channel: name } = job.data;
   const notice = await annotateLate(job.data.notice, deps.store);
   const channel = deps.rules().channels[name];
-  if (channel === undefined || channel.kind !== kind) {
-    throw new UnrecoverableError(`channel ${name} no longer exists as a ${kind} channel in the rules in force`);
+  if (channel === undefined || channel.kind !== kindName) {
+    throw new UnrecoverableError(`channel ${name} no longer exists as a ${kindName} channel in the rules in force`);
   }
-  if (channel.kind === 'slack') {
-    const paceKey = `${deps.prefix}:pace:${createHash('sha1').update(channel.webhookUrl).digest('hex').slice(0, 16)}`;
-    const free = await deps.redis.set(paceKey, '1', 'PX', SLACK_PACE_MS, 'NX');
+  const pace = channelKindOf(channel).pace;
+  const paceKey = pace === undefined ? null : `${deps.prefix}:pace:${pace.key(channel)}`;
+  if (pace !== undefined && paceKey !== null) {
+    const free = await deps.redis.set(paceKey, '1', 'PX', pace.everyMs, 'NX');
     if (free === null) {
-      // Another message went to this webhook less than a second ago: wait the rest, without using up a try.
+      // Another message went to this receiver too recently: wait the rest, without using up a try.
       const wait = Math.max(await deps.redis.pttl(paceKey), 50);
       await job.moveToDelayed(Date.now() + wait, token);
       throw new DelayedError();
     }
-    try {
-      await deps.transports.slack(channel, notice);
-    } catch (err) {
-      const retryAfter = isDeliveryError(err) ? err.retryAfterMs : undefined;
-      // Hold every message to this webhook for as long as Slack asked, not just this one.
-      if (retryAfter) await deps.redis.set(paceKey, '1', 'PX', retryAfter);
-      throw classify(err);
-    }
-  } else if (channel.kind === 'email') {
-    try {
-      await deps.transports.email(channel, notice);
-    } catch (err) {
-      throw classify(err);
-    }
-  } else {
-    throw new UnrecoverableError(`channel ${name}: ${channel.kind} channels are not delivered yet`);
+  }
+  try {
+    await deps.transports.send(channel, notice);
+  } catch (err) {
+    const retryAfter = isDeliveryError(err) ? err.retryAfterMs : undefined;
+    // A paced receiver that asked us to wait is held for that long for every message, not just this one.
+    if (retryAfter && paceKey !== null) await deps.redis.set(paceKey, '1', 'PX', retryAfter);
+    throw classify(err);
   }
 }
 

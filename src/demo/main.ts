@@ -49,8 +49,7 @@ export interface Demo {
 /** Transports that print each notice as its channel would receive it. */
 export function consoleTransports(out: NodeJS.WritableStream): Transports {
   return {
-    slack: async (channel, notice) => void out.write(renderConsole(notice, { name: channel.name, kind: 'slack' }) + '\n'),
-    email: async (channel, notice) => void out.write(renderConsole(notice, { name: channel.name, kind: 'email' }) + '\n'),
+    send: async (channel, notice) => void out.write(renderConsole(notice, channel) + '\n'),
     close: async () => undefined,
   };
 }

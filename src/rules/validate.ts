@@ -1,7 +1,7 @@
 // One rule file's sections -> drafts. Everything that can be judged from the file alone is checked
 // here; what needs all files (references, duplicates, defaults) is checked in ruleset.ts.
 import { isMap, isScalar, type Document, type Pair } from 'yaml';
-import { RULE_TYPES, SEVERITIES, type Channel, type EmailChannel, type RuleType, type Severity, type SourcePos, type Where } from '../model';
+import { RULE_TYPES, SEVERITIES, type Channel, type EmailChannel, type WebhookChannel, type RuleType, type Severity, type SourcePos, type Where } from '../model';
 import { validateCron, validateTimezone } from './cron';
 import { FileReader, keyText, kindOf, shown, truncate, type KeyedMap, type Node, type Text } from './reader';
 import { checkSummary } from './summary';
@@ -134,16 +134,22 @@ function readChannels(r: FileReader, section: Pair, draft: FileDraft): void {
 }
 
 function readChannel(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
-  const m = r.map(pair.value, path, 'channel settings (slack: or email:)', ['slack', 'email'], pair.key);
+  const m = r.map(pair.value, path, 'channel settings (slack: or email:)', ['slack', 'email', 'webhook'], pair.key);
   if (!m) return undefined;
   const slack = m.pairs.get('slack');
   const email = m.pairs.get('email');
+  const webhook = m.pairs.get('webhook');
   if (slack && email) {
     r.errorAt(email.key, path, 'a channel is either slack or email, not both; make two channels');
     return undefined;
   }
+  if (webhook && (slack || email)) {
+    r.errorAt(webhook.key, path, `a channel is either ${slack ? 'slack' : 'email'} or webhook, not both; make two channels`);
+    return undefined;
+  }
   if (slack) return readSlack(r, name, slack, `${path}.slack`);
   if (email) return readEmail(r, name, email, `${path}.email`);
+  if (webhook) return readWebhook(r, name, webhook, `${path}.webhook`);
   if (!r.misspeltAs(m, 'slack') && !r.misspeltAs(m, 'email')) {
     r.errorAt(m.at, path, 'missing "slack" or "email": say how this channel is reached');
   }
@@ -162,6 +168,31 @@ function readSlack(r: FileReader, name: string, pair: Pair, path: string): Chann
     return undefined;
   }
   return { name, kind: 'slack', webhookUrl: url.text };
+}
+
+function readWebhook(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
+  const m = r.map(pair.value, path, 'webhook settings (url, secret)', ['url', 'secret'], pair.key);
+  if (!m || !r.require(m, 'url')) return undefined;
+  const urlPair = m.pairs.get('url')!;
+  const url = r.text(urlPair.value, `${path}.url`, 'a URL', urlPair.key);
+  if (!url) return undefined;
+  // The URL may carry a token: say what is wrong, never what it is.
+  if (!isHttpUrl(url.text)) {
+    r.errorAt(url.node, `${path}.url`, 'not an http(s) URL');
+    return undefined;
+  }
+  const channel: WebhookChannel = { name, kind: 'webhook', url: url.text };
+  const secretPair = m.pairs.get('secret');
+  if (secretPair) {
+    const secret = r.text(secretPair.value, `${path}.secret`, 'a secret', secretPair.key);
+    if (!secret) return undefined;
+    if (secret.text === '') {
+      r.errorAt(secret.node, `${path}.secret`, 'is empty; remove it to send unsigned bodies');
+      return undefined;
+    }
+    channel.secret = secret.text;
+  }
+  return channel;
 }
 
 function readEmail(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {

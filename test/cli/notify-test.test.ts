@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { startFakeSlack, startFakeSmtp, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
+import { startFakeSlack, startFakeSmtp, startFakeWebhook, type FakeSlack, type FakeSmtp, type FakeWebhook } from '../support/stand-ins';
 import { REPO, runCli, tempDir } from './helpers';
 
 const RULES = `
@@ -208,5 +208,50 @@ describe('stockwatch notify-test', () => {
     // ...and nothing that talks to Redis.
     expect(packages.has('bullmq')).toBe(false);
     expect(packages.has('ioredis')).toBe(false);
+  });
+});
+
+describe('stockwatch notify-test on a webhook channel', () => {
+  const SECRET = 'notify-test-secret-42';
+  let hook: FakeWebhook;
+  let rules: ReturnType<typeof tempDir>;
+
+  beforeEach(async () => {
+    hook = await startFakeWebhook({ secret: SECRET });
+    rules = tempDir();
+    rules.write('rules.yaml', 'channels:\n  erp:\n    webhook:\n      url: ${ERP_URL}\n      secret: ${ERP_SECRET}\ndefaults:\n  channels: [erp]\nrules:\n  - name: neg\n    type: negative_reserved\n');
+  });
+  afterEach(async () => {
+    await hook.close();
+    rules.cleanup();
+  });
+
+  const env = () => ({ RULES_DIR: rules.dir, ERP_URL: hook.url, ERP_SECRET: SECRET, REDIS_URL: 'redis://127.0.0.1:1', SMTP_URL: undefined, S2_API_URL: undefined });
+  const host = () => new URL(hook.url).host;
+
+  it('posts a signed test body and exits 0 on 2xx', async () => {
+    const r = await runCli(['notify-test', 'erp'], env());
+    expect(r).toMatchObject({ code: 0, stderr: '', stdout: `test notice delivered to channel erp (webhook at ${host()})\n` });
+    expect(hook.requests).toHaveLength(1);
+    expect(hook.requests[0].verified).toBe(true);
+    expect(hook.delivered[0]).toMatchObject({ kind: 'alerts', alerts: [] });
+    expect(hook.delivered[0].notice).toMatch(/^t-erp-\d+$/);
+    expect(hook.delivered[0].text).toMatch(/test notice for channel erp/);
+  });
+
+  it.each([
+    [500, 'did not take the notice: HTTP 500 nope'],
+    [429, 'did not take the notice: HTTP 429 nope'],
+    [404, 'rejected the notice: HTTP 404 nope'],
+    [401, 'rejected the notice: HTTP 401 nope'],
+  ])('a receiver answering %i: one line, exit 1, no URL path, token or secret', async (status, what) => {
+    hook.answer = () => ({ status });
+    const r = await runCli(['notify-test', 'erp'], env());
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(`stockwatch: notify-test: channel erp (webhook): webhook at ${host()} ${what}\n`);
+    const url = new URL(hook.url);
+    for (const secret of [url.pathname, url.searchParams.get('token')!, SECRET]) expect(r.stderr).not.toContain(secret);
+    // notify-test waits for no retry: one request.
+    expect(hook.requests).toHaveLength(1);
   });
 });

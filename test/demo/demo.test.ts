@@ -21,7 +21,8 @@ function capture(): { out: Writable; text: () => string } {
 }
 
 /** The first notice that holds TEST-BLACK's negative reserved, as the console transport printed it. */
-const BLACK_NEGATIVE = /firing · negative-reserved \(critical\) · TEST-BLACK @ test warehouse · available 0, reserved -13, incoming 0/;
+// Names from the API sit in Unicode isolates (U+2068 … U+2069).
+const BLACK_NEGATIVE = /firing · negative-reserved \(critical\) · \u2068TEST-BLACK\u2069 @ \u2068test warehouse\u2069 · available 0, reserved -13, incoming 0/;
 
 describe('npm run demo', () => {
   const running: Demo[] = [];
@@ -60,7 +61,7 @@ describe('npm run demo', () => {
     expect(first.demo.statusUrl).not.toContain(`:${taken}/`);
 
     // The story goes on: the simulator says what it did, and the next notice shows it.
-    expect(await waitFor(() => /SKU-GREY: a large order[\s\S]*firing · low-available \(warning\) · SKU-GREY/.test(first.text()))).toBe(true);
+    expect(await waitFor(() => /SKU-GREY: a large order[\s\S]*firing · low-available \(warning\) · \u2068SKU-GREY/.test(first.text()))).toBe(true);
 
     const page = await fetch(first.demo.statusUrl!);
     expect(page.status).toBe(200);

@@ -116,8 +116,9 @@ describe('digests from a running daemon', () => {
     const changed = withChanges()!;
     expect(changed.subject).toBe('[stockwatch] digest: 62 firing (1 new, 1 resolved)');
     expect(changed.text).toContain('NEW SINCE THE LAST DIGEST (1)');
-    expect(changed.text).toMatch(/\nfiring · low-stock \(warning\) · LOW-061 @ Main warehouse · /);
-    expect(changed.text).toMatch(/\nresolved · negative-reserved \(critical\) · NEG-2 @ Main warehouse · /);
+    // Names from the API sit in Unicode isolates (U+2068 … U+2069).
+    expect(changed.text).toMatch(/\nfiring · low-stock \(warning\) · \u2068LOW-061\u2069 @ \u2068Main warehouse\u2069 · /);
+    expect(changed.text).toMatch(/\nresolved · negative-reserved \(critical\) · \u2068NEG-2\u2069 @ \u2068Main warehouse\u2069 · /);
     expect(changed.text).toMatch(/the last digest was at \d{4}-\d{2}-\d{2} \d{2}:\d{2} /);
 
     // Every mail is a digest on a 2-second tick, one per tick, to both recipients: polls (every

@@ -74,14 +74,17 @@ describe('hostile names from the API', () => {
     expect(payload.text).toContain(slackEscape(WAREHOUSE));
     expect(all).toContain('&lt;!channel&gt;');
     expect(all).toContain('&amp;amp;');
-    // Line breaks in API text become spaces: each alert stays one line.
-    expect(all).toContain(slackEscape('INJ  Bcc: evil@example.com'));
+    // Line breaks in API text become a space: each alert stays one line.
+    expect(all).toContain(slackEscape('INJ Bcc: evil@example.com'));
     expect(all).not.toMatch(/\nBcc:|\nX-Evil/);
 
     // Email text part: plain text, so every name is there exactly as sent.
     const mail = smtp.mails[0];
     for (const name of [PRODUCT, WAREHOUSE, SKU]) expect(mail.text).toContain(name);
     expect(mail.text).toContain(`${RLO}evil.exe${PDF}`);
+    // In lines, each name sits in Unicode isolates: the unbalanced direction marks it carries end with it.
+    expect(all).toContain(`\u2068${slackEscape(WAREHOUSE)}\u2069`);
+    expect(mail.text).toContain(`\u2068${WAREHOUSE}\u2069`);
     // Email HTML part: escaped, so nothing runs or links; the same characters once unescaped.
     expect(mail.html).not.toMatch(/<script|<!channel>|<@U123>|<b>bold/);
     for (const name of [PRODUCT, WAREHOUSE, SKU]) expect(mail.html).toContain(htmlEscape(name));

@@ -28,7 +28,8 @@ interface Kill {
 
 /** The episode a notice is about: the item's `incoming` is the episode number. */
 function episodeOf(text: string): number {
-  const m = /out-of-stock \(critical\) · SKU-F @ [^\n]* incoming (\d+)/.exec(text);
+  // API text sits in Unicode isolates (U+2068 … U+2069).
+  const m = /out-of-stock \(critical\) · \u2068SKU-F\u2069 @ [^\n]* incoming (\d+)/.exec(text);
   if (!m) throw new Error(`no out-of-stock line in:\n${text}`);
   return Number(m[1]);
 }

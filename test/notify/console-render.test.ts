@@ -1,8 +1,9 @@
 import type { Notice } from '../../src/notify/notice';
-import { renderConsole } from '../../src/notify/render/console';
-import { renderEmail } from '../../src/notify/render/email';
-import { renderSlack } from '../../src/notify/render/slack';
-import { alert, many, T0 } from './helpers';
+import { renderConsole } from '../../src/notify/console';
+import { renderEmail } from '../../src/notify/email/render';
+import { renderSlack } from '../../src/notify/slack/render';
+import { renderWebhook } from '../../src/notify/webhook/render';
+import { alert, many, plain, T0 } from './helpers';
 
 const notice: Notice = {
   type: 'alerts',
@@ -19,7 +20,7 @@ describe('renderConsole', () => {
     const payload = renderSlack(notice);
     expect(out).toContain(`text:\n${payload.text}\n`);
     expect(out).toContain('blocks (3):\n[header]\nstockwatch: 1 new, 1 resolved\n[section]\n');
-    expect(out).toContain('resolved · negative-reserved (critical) · &lt;!here&gt; @ test warehouse');
+    expect(plain(out)).toContain('resolved · negative-reserved (critical) · &lt;!here&gt; @ test warehouse');
     expect(out).toContain('[context]\nstockwatch · 2026-05-01 12:00 UTC\n');
     expect(out.endsWith(`${'-'.repeat(72)}\n`)).toBe(true);
   });
@@ -33,5 +34,11 @@ describe('renderConsole', () => {
     const size = Buffer.byteLength(email.attachments![0].content, 'utf8');
     expect(out).toContain(`[attachment stockwatch-digest-2026-05-01.csv, text/csv; charset=utf-8, ${size} bytes]`);
     expect(out).not.toContain('<table');
+  });
+
+  it('shows a webhook body as sent, indented', () => {
+    const out = renderConsole(notice, { name: 'erp', kind: 'webhook' });
+    expect(out).toContain('webhook → erp · alerts notice n-7\n');
+    expect(out).toContain(`POST application/json\n${JSON.stringify(JSON.parse(renderWebhook(notice)), null, 2)}\n`);
   });
 });

@@ -1,8 +1,14 @@
 import type { Notice, NoticeAlert } from '../../src/notify/notice';
-import { CSV_COLUMNS } from '../../src/notify/render/csv';
-import { htmlEscape, renderEmail } from '../../src/notify/render/email';
-import { alertLine } from '../../src/notify/render/text';
-import { alert, many, parseCsv, T0 } from './helpers';
+import { CSV_COLUMNS } from '../../src/notify/email/csv';
+import { htmlEscape, renderEmail } from '../../src/notify/email/render';
+import { alertLine } from '../../src/notify/text';
+import { alert, many, parseCsv, plain, T0 } from './helpers';
+
+/** The email without the isolates around API text (they have a test of their own): its text as laid out. */
+function laidOut(...args: Parameters<typeof renderEmail>): ReturnType<typeof renderEmail> {
+  const email = renderEmail(...args);
+  return { ...email, subject: plain(email.subject), text: plain(email.text), html: plain(email.html) };
+}
 
 function alertsNotice(alerts: NoticeAlert[]): Notice {
   return { type: 'alerts', id: 'n-1', createdAtMs: T0, alerts };
@@ -29,7 +35,7 @@ function expectSelfContained(html: string): void {
 
 describe('renderEmail: subjects', () => {
   it('says what happened to an alerts notice and names the first SKUs', () => {
-    const email = renderEmail(
+    const email = laidOut(
       alertsNotice([
         alert(),
         alert({ rule: 'low-available', severity: 'warning', sku: 'MX03-N-BLUE' }),
@@ -38,50 +44,59 @@ describe('renderEmail: subjects', () => {
       ]),
     );
     expect(email.subject).toBe('[stockwatch] 3 new, 1 resolved: TEST-BLACK, MX03-N-BLUE, MX03-N-RED, …');
-    const two = renderEmail(alertsNotice([alert(), alert({ sku: null, product: null, productId: 'p-9', kind: 'repeat' })]));
+    const two = laidOut(alertsNotice([alert(), alert({ sku: null, product: null, productId: 'p-9', kind: 'repeat' })]));
     expect(two.subject).toBe('[stockwatch] 1 new, 1 still firing: TEST-BLACK, p-9');
-    expect(renderEmail(alertsNotice([alert(), alert({ warehouseId: 'w2' })])).subject).toBe('[stockwatch] 2 new: TEST-BLACK');
+    expect(laidOut(alertsNotice([alert(), alert({ warehouseId: 'w2' })])).subject).toBe('[stockwatch] 2 new: TEST-BLACK');
   });
 
   it('keeps the subject one short line', () => {
-    const email = renderEmail(alertsNotice([alert({ sku: 'A\r\nBcc: x@example.com' + 'y'.repeat(400) })]));
+    const email = laidOut(alertsNotice([alert({ sku: 'A\r\nBcc: x@example.com' + 'y'.repeat(400) })]));
     expect(email.subject).not.toMatch(/[\r\n]/);
     expect(email.subject.length).toBeLessThanOrEqual(200);
   });
 
   it('names source, test and digest notices', () => {
-    const source = (event: 'unreachable' | 'recovered' | 'suspect') => renderEmail({ type: 'source', id: 's', createdAtMs: T0, event, detail: 'd' }).subject;
+    const source = (event: 'unreachable' | 'recovered' | 'suspect') => laidOut({ type: 'source', id: 's', createdAtMs: T0, event, detail: 'd' }).subject;
     expect(source('unreachable')).toBe('[stockwatch] S2 source unreachable');
     expect(source('recovered')).toBe('[stockwatch] S2 source recovered');
     expect(source('suspect')).toBe('[stockwatch] S2 source: suspect overview');
-    expect(renderEmail({ type: 'test', id: 't', createdAtMs: T0, channel: 'ops' }).subject).toBe('[stockwatch] test notice for channel ops');
+    expect(laidOut({ type: 'test', id: 't', createdAtMs: T0, channel: 'ops' }).subject).toBe('[stockwatch] test notice for channel ops');
     const firing = [...many(40), alert(), alert({ sku: 'X' })];
-    expect(renderEmail(digest({ firing, newSince: many(5), resolvedSince: many(3, { kind: 'resolved' }, 'R') })).subject).toBe(
+    expect(laidOut(digest({ firing, newSince: many(5), resolvedSince: many(3, { kind: 'resolved' }, 'R') })).subject).toBe(
       '[stockwatch] digest: 42 firing (5 new, 3 resolved)',
     );
-    expect(renderEmail(digest({ firing })).subject).toBe('[stockwatch] digest: 42 firing');
-    expect(renderEmail(digest()).subject).toBe('[stockwatch] digest: all clear');
-    expect(renderEmail(digest({ resolvedSince: [alert({ kind: 'resolved' })] })).subject).toBe('[stockwatch] digest: all clear (1 resolved)');
+    expect(laidOut(digest({ firing })).subject).toBe('[stockwatch] digest: 42 firing');
+    expect(laidOut(digest()).subject).toBe('[stockwatch] digest: all clear');
+    expect(laidOut(digest({ resolvedSince: [alert({ kind: 'resolved' })] })).subject).toBe('[stockwatch] digest: all clear (1 resolved)');
   });
 });
 
 describe('renderEmail: alerts notice', () => {
   it('has one alert line per alert in the text part and a table in the HTML part', () => {
     const alerts = [alert({ kind: 'resolved', status: 'resolved', sku: 'B' }), alert()];
-    const email = renderEmail(alertsNotice(alerts));
+    const email = laidOut(alertsNotice(alerts));
     const lines = email.text.split('\n');
     expect(lines[0]).toBe('stockwatch: 1 new, 1 resolved');
-    expect(lines).toContain(alertLine(alerts[1]));
-    expect(lines).toContain(alertLine(alerts[0]));
-    expect(lines.indexOf(alertLine(alerts[1]))).toBeLessThan(lines.indexOf(alertLine(alerts[0])));
-    expect(lines.filter((l) => l.includes('resolved'))).toEqual(['stockwatch: 1 new, 1 resolved', alertLine(alerts[0])]);
+    expect(lines).toContain(plain(alertLine(alerts[1])));
+    expect(lines).toContain(plain(alertLine(alerts[0])));
+    expect(lines.indexOf(plain(alertLine(alerts[1])))).toBeLessThan(lines.indexOf(plain(alertLine(alerts[0]))));
+    expect(lines.filter((l) => l.includes('resolved'))).toEqual(['stockwatch: 1 new, 1 resolved', plain(alertLine(alerts[0]))]);
     expect(email.html).toContain('<td dir="auto" valign="top" style="padding:3px 6px;border-bottom:1px solid #e4e4e7;">TEST-BLACK</td>');
     expect(email.attachments).toBeUndefined();
     expectSelfContained(email.html);
   });
 
+  it('puts API text in Unicode isolates in the text lines, the subject and the HTML cells', () => {
+    const RLO = '\u202E';
+    const email = renderEmail(alertsNotice([alert({ sku: `S${RLO}`, warehouse: `<W>${RLO}`, product: `P${RLO}`, brand: `B${RLO}`, summary: null })]));
+    expect(email.text.split('\n')).toContain(`firing · negative-reserved (critical) · \u2068S${RLO}\u2069 @ \u2068<W>${RLO}\u2069 · available 0, reserved -13, incoming 0`);
+    expect(email.subject).toBe(`[stockwatch] 1 new: \u2068S${RLO}\u2069`);
+    expect(email.html).toContain(`>\u2068&lt;W&gt;${RLO}\u2069</td>`);
+    expect(email.html).toContain(`>\u2068P${RLO}\u2069 · \u2068B${RLO}\u2069</td>`);
+  });
+
   it('escapes HTML in every API text and keeps RTL and emoji intact', () => {
-    const email = renderEmail(
+    const email = laidOut(
       alertsNotice([
         alert({
           sku: '<script>alert("x")</script>',
@@ -102,7 +117,7 @@ describe('renderEmail: alerts notice', () => {
 
   it('lists at most maxPerRule alerts of a rule, counts the rest and attaches every alert', () => {
     const alerts = [...many(60), alert(), alert({ sku: 'C2' })];
-    const email = renderEmail(alertsNotice(alerts), { maxPerRule: 50 });
+    const email = laidOut(alertsNotice(alerts), { maxPerRule: 50 });
     const lines = email.text.split('\n');
     expect(lines.filter((l) => l.startsWith('firing · low-available'))).toHaveLength(50);
     expect(lines.filter((l) => l.startsWith('firing · negative-reserved'))).toHaveLength(2);
@@ -114,7 +129,7 @@ describe('renderEmail: alerts notice', () => {
 
 describe('renderEmail: source and test notices', () => {
   it('tells what happened with the detail', () => {
-    const email = renderEmail({ type: 'source', id: 's', createdAtMs: T0, event: 'unreachable', detail: '3 polls failed in a row; last error: <timeout>' });
+    const email = laidOut({ type: 'source', id: 's', createdAtMs: T0, event: 'unreachable', detail: '3 polls failed in a row; last error: <timeout>' });
     expect(email.text.split('\n').slice(0, 3)).toEqual([
       'stockwatch cannot reach the S2 inventory API',
       '',
@@ -125,7 +140,7 @@ describe('renderEmail: source and test notices', () => {
   });
 
   it('renders a test notice', () => {
-    const email = renderEmail({ type: 'test', id: 't', createdAtMs: T0, channel: 'buyers' });
+    const email = laidOut({ type: 'test', id: 't', createdAtMs: T0, channel: 'buyers' });
     expect(email.text).toContain('stockwatch test notice for channel buyers');
     expect(email.html).toContain('stockwatch test notice for channel buyers');
   });
@@ -138,7 +153,7 @@ describe('renderEmail: digest', () => {
 
   it('lists what fires by severity then rule, with how long, then what is new and resolved', () => {
     const gone = alert({ rule: 'low-available', severity: 'warning', sku: 'GONE-1', kind: 'resolved', status: 'resolved', available: 40, reserved: 0, summary: null });
-    const email = renderEmail(digest({ firing: [...stale, ...low.slice(0, 2), ...critical], newSince: [critical[0]], resolvedSince: [gone] }));
+    const email = laidOut(digest({ firing: [...stale, ...low.slice(0, 2), ...critical], newSince: [critical[0]], resolvedSince: [gone] }));
     const text = email.text.split('\n');
     const at = (line: string) => {
       const i = text.indexOf(line);
@@ -157,7 +172,7 @@ describe('renderEmail: digest', () => {
       at('info · stale (1)'),
       at('firing for 1h30m · stale (info) · OLD-1 (Test Product) @ test warehouse · available 0, reserved -13, incoming 0'),
       at('NEW SINCE THE LAST DIGEST (1)'),
-      at(alertLine({ ...critical[0], kind: 'new' })),
+      at(plain(alertLine({ ...critical[0], kind: 'new' }))),
       at('RESOLVED SINCE THE LAST DIGEST (1)'),
       at('resolved · low-available (warning) · GONE-1 @ test warehouse · available 40, reserved 0, incoming 0'),
     ];
@@ -174,7 +189,7 @@ describe('renderEmail: digest', () => {
 
   it('lists maxPerRule alerts of each rule and attaches a CSV of every firing alert', () => {
     const firing = [...low, ...critical, ...stale];
-    const email = renderEmail(digest({ firing, newSince: many(70, {}, 'NEW'), resolvedSince: [] }), { maxPerRule: 50 });
+    const email = laidOut(digest({ firing, newSince: many(70, {}, 'NEW'), resolvedSince: [] }), { maxPerRule: 50 });
     const text = email.text.split('\n');
     expect(text.filter((l) => l.startsWith('firing for 2d · low-available'))).toHaveLength(50);
     expect(text).toContain('… and 70 more low-available alerts (every firing alert is in the attached CSV)');
@@ -203,6 +218,10 @@ describe('renderEmail: digest', () => {
       '2026-04-30T10:00:00Z',
       'TEST-BLACK reserved is negative',
       'false',
+      'false',
+      '',
+      '',
+      '',
       '2026-04-28T08:00:00.000Z',
     ]);
     expect(email.attachments![0]).toMatchObject({ filename: 'stockwatch-digest-2026-05-01.csv', contentType: 'text/csv; charset=utf-8' });
@@ -216,7 +235,7 @@ describe('renderEmail: digest', () => {
       summary: '-2+3',
     });
     const unknown = alert({ sku: null, product: null, warehouse: null, summary: null, productId: 'p-x', reserved: -7, silenced: true });
-    const rows = csvOf(renderEmail(digest({ firing: [tricky, unknown] })));
+    const rows = csvOf(laidOut(digest({ firing: [tricky, unknown] })));
     const t = rows.find((r) => r[6] === tricky.productId)!;
     expect(t[7]).toBe('\'=HYPERLINK("http://x","y")');
     expect(t[8]).toBe('\'+cmd, "quoted"\r\nsecond line');
@@ -229,13 +248,13 @@ describe('renderEmail: digest', () => {
 
   it('dates the attachment in the channel timezone and says when there was no earlier digest', () => {
     const at = Date.UTC(2026, 4, 1, 2, 0); // 2026-04-30 22:00 in Toronto
-    const email = renderEmail(digest({ createdAtMs: at, sinceMs: null, timezone: 'America/Toronto', firing: critical }));
+    const email = laidOut(digest({ createdAtMs: at, sinceMs: null, timezone: 'America/Toronto', firing: critical }));
     expect(email.attachments![0].filename).toBe('stockwatch-digest-2026-04-30.csv');
     expect(email.text.split('\n')[1]).toBe('Alerts firing at 2026-04-30 22:00 America/Toronto; this is the first digest of this channel.');
   });
 
   it('says all clear with nothing firing and attaches nothing', () => {
-    const email = renderEmail(digest());
+    const email = laidOut(digest());
     expect(email.text).toContain('Nothing is firing.');
     expect(email.attachments).toBeUndefined();
     expectSelfContained(email.html);

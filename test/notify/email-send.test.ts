@@ -1,9 +1,9 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { isUserError } from '../../src/errors';
-import { EmailSender, parseSmtpUrl } from '../../src/notify/email';
+import { EmailSender, parseSmtpUrl } from '../../src/notify/email/send';
 import { DeliveryError } from '../../src/notify/errors';
-import { renderEmail } from '../../src/notify/render/email';
+import { renderEmail } from '../../src/notify/email/render';
 import { many, T0 } from './helpers';
 
 const PASSWORD = 's3cr3t-Pa55:word/#';

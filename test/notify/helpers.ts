@@ -93,3 +93,8 @@ export function parseCsv(text: string): string[][] {
   if (field !== '' || record.length > 0) throw new Error('CSV: last record does not end with CRLF');
   return records;
 }
+
+/** Text without Unicode isolate controls (U+2066–U+2069): the line as a reader sees it laid out. */
+export function plain(text: string): string {
+  return text.replace(/[\u2066-\u2069]/g, '');
+}

@@ -1,7 +1,7 @@
 import type { Notice, NoticeAlert, OmittedAlerts } from '../../src/notify/notice';
-import { renderSlack, SLACK_LIMITS, SLACK_NOTICE_KEEPS, slackEscape, slackNoticeAlerts } from '../../src/notify/render/slack';
-import { alertLine } from '../../src/notify/render/text';
-import { alert, many, T0 } from './helpers';
+import { renderSlack, SLACK_LIMITS, SLACK_NOTICE_KEEPS, slackEscape, slackNoticeAlerts } from '../../src/notify/slack/render';
+import { alertLine } from '../../src/notify/text';
+import { alert, many, plain, T0 } from './helpers';
 
 interface Block {
   type: string;
@@ -27,11 +27,11 @@ function texts(payload: { text: string; blocks: object[] }): string[] {
   return out;
 }
 
-/** The alert lines of the message's sections. */
+/** The alert lines of the message's sections, without the isolates around API text (tested on their own). */
 function sectionLines(payload: { blocks: object[] }): string[] {
   return blocksOf(payload)
     .filter((b) => b.type === 'section')
-    .flatMap((b) => b.text!.text.split('\n'));
+    .flatMap((b) => plain(b.text!.text).split('\n'));
 }
 
 function expectWithinLimits(payload: { text: string; blocks: object[] }): void {
@@ -75,7 +75,7 @@ describe('renderSlack: alerts', () => {
       elements: [{ type: 'mrkdwn', text: 'stockwatch · 2026-05-01 12:00 UTC', verbatim: true }],
     });
     expect(payload.text.split('\n')[0]).toBe('stockwatch: 2 new, 1 still firing, 1 resolved');
-    expect(payload.text).toContain('resolved · low-available (warning) · MX03-N-BLUE');
+    expect(plain(payload.text)).toContain('resolved · low-available (warning) · MX03-N-BLUE');
   });
 
   it('says resolved only on the lines of resolved alerts', () => {
@@ -113,6 +113,16 @@ describe('renderSlack: alerts', () => {
   it('keeps RTL text and emoji intact', () => {
     const payload = renderSlack(alertsNotice([alert({ sku: 'מוצר-😀', product: 'منتج', warehouse: 'مستودع 🏭' })]));
     expect(sectionLines(payload)[0]).toContain('מוצר-😀 @ مستودع 🏭');
+  });
+
+  it('puts escaped API text in Unicode isolates, so an unbalanced RTL mark cannot reverse the rest of the line', () => {
+    const RLO = '\u202E';
+    const payload = renderSlack(alertsNotice([alert({ sku: `<b>${RLO}`, warehouse: `مستودع ${RLO}&`, summary: null })]));
+    const raw = blocksOf(payload).find((b) => b.type === 'section')!.text!.text;
+    expect(raw).toBe(
+      `firing · negative-reserved (critical) · \u2068&lt;b&gt;${RLO}\u2069 @ \u2068مستودع ${RLO}&amp;\u2069 · available 0, reserved -13, incoming 0`,
+    );
+    expect(payload.text).toContain(`\u2068&lt;b&gt;${RLO}\u2069`);
   });
 
   it('appends the summary text where the rule has one', () => {
@@ -236,7 +246,8 @@ describe('renderSlack: other notices', () => {
 
 it('renders the same line as alertLine, escaped', () => {
   const a = alert({ sku: 'A&B' });
-  expect(sectionLines(renderSlack(alertsNotice([a])))[0]).toBe(slackEscape(alertLine(a)));
+  const section = blocksOf(renderSlack(alertsNotice([a]))).find((b) => b.type === 'section')!.text!.text;
+  expect(section).toBe(slackEscape(alertLine(a)));
 });
 
 describe('slackNoticeAlerts', () => {

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeliveryError } from '../../src/notify/errors';
-import { renderSlack } from '../../src/notify/render/slack';
-import { parseRetryAfter, postSlack } from '../../src/notify/slack';
+import { renderSlack } from '../../src/notify/slack/render';
+import { parseRetryAfter } from '../../src/notify/http';
+import { postSlack } from '../../src/notify/slack/send';
 import { alert, T0 } from './helpers';
 
 const SECRET_PATH = '/services/T0SECRET1/B0SECRET2/abcdefghijklmnopqrstuvwx';

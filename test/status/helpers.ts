@@ -64,6 +64,6 @@ export function recordingTransports(fail: Partial<Record<Channel['kind'], () => 
     if (failure) throw failure();
     sent.push({ channel: channel.name, kind: channel.kind, notice });
   };
-  return { sent, slack: deliver, email: deliver, close: async () => undefined };
+  return { sent, send: deliver, close: async () => undefined };
 }
 

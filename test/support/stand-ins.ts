@@ -221,3 +221,73 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 15_0
   }
   return await check();
 }
+
+/** One request a webhook stand-in received. */
+export interface WebhookRequest {
+  atMs: number;
+  /** What the stand-in answered. */
+  status: number;
+  /** The exact body bytes, as text. */
+  raw: string;
+  /** The parsed body (null when it was not JSON). */
+  body: any;
+  contentType: string | undefined;
+  signature: string | undefined;
+  /** The signature is the HMAC-SHA256 of the exact body bytes under the secret (false without a secret or a signature). */
+  verified: boolean;
+}
+
+/** A receiver for webhook channels: verifies signatures over the raw bytes; answers from `answer`, else 200. */
+export interface FakeWebhook {
+  /** Holds a secret path and query token, as real receivers' URLs often do. */
+  url: string;
+  secret: string | undefined;
+  /** Every request to the right path, answered or not. */
+  requests: WebhookRequest[];
+  /** The bodies answered 2xx. */
+  delivered: any[];
+  /** The answer to the n-th request (from 0): a status, optionally with Retry-After. */
+  answer: (n: number, body: any) => { status: number; retryAfter?: string; reply?: string };
+  close(): Promise<void>;
+}
+
+export async function startFakeWebhook(opts: { secret?: string } = {}): Promise<FakeWebhook> {
+  const { createHmac, timingSafeEqual } = await import('node:crypto');
+  const path = `/hooks/${randomBytes(12).toString('hex')}`;
+  const token = `tok${randomBytes(10).toString('hex')}`;
+  const hook: FakeWebhook = { url: '', secret: opts.secret, requests: [], delivered: [], answer: () => ({ status: 200 }), close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== `${path}?token=${token}`) {
+        res.writeHead(404).end('no such hook');
+        return;
+      }
+      const raw = Buffer.concat(chunks);
+      const signature = req.headers['x-stockwatch-signature'] as string | undefined;
+      let verified = false;
+      if (hook.secret !== undefined && signature !== undefined) {
+        const expected = Buffer.from(`sha256=${createHmac('sha256', hook.secret).update(raw).digest('hex')}`);
+        const got = Buffer.from(signature);
+        verified = got.length === expected.length && timingSafeEqual(got, expected);
+      }
+      let body: any = null;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        // recorded as null
+      }
+      const a = hook.answer(hook.requests.length, body);
+      hook.requests.push({ atMs: Date.now(), status: a.status, raw: raw.toString('utf8'), body, contentType: req.headers['content-type'], signature, verified });
+      if (a.status >= 200 && a.status < 300) hook.delivered.push(body);
+      const headers: Record<string, string> = { 'content-type': 'text/plain' };
+      if (a.retryAfter !== undefined) headers['retry-after'] = a.retryAfter;
+      res.writeHead(a.status, headers).end(a.reply ?? (a.status < 300 ? 'ok' : 'nope'));
+    });
+  });
+  const port = await listen(server);
+  hook.url = `http://127.0.0.1:${port}${path}?token=${token}`;
+  hook.close = () => closeServer(server);
+  return hook;
+}

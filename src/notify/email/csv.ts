@@ -1,5 +1,5 @@
 // Alerts as an RFC 4180 CSV, for the attachment of digests and of long emails: one row per alert,
-// the SPEC section 4 fields as columns in that order, then when the alert started firing.
+// the SPEC section 4 fields as columns in that order (a field the alert's type does not have is empty), then when the alert started firing.
 import type { Alert } from '../../model';
 import type { NoticeAlert } from '../notice';
 
@@ -20,18 +20,23 @@ export const ALERT_COLUMNS = [
   'updatedAt',
   'summary',
   'silenced',
+  'inhibited',
+  'availableElsewhere',
+  'ratePerDay',
+  'runsOutAt',
 ] as const satisfies readonly (keyof Alert)[];
 
 export const CSV_COLUMNS = [...ALERT_COLUMNS, 'firingSince'] as const;
 
-const NUMERIC = new Set<string>(['available', 'incoming', 'reserved']);
+const NUMERIC = new Set<string>(['available', 'incoming', 'reserved', 'availableElsewhere', 'ratePerDay']);
 
 // A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 // Text cells get a leading `'`; the numeric columns are left alone so that -13 stays a number.
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-function cell(column: string, value: string | number | boolean | null): string {
-  if (value === null) return '';
+function cell(column: string, value: string | number | boolean | null | undefined): string {
+  // null: the field has no value; undefined: the alert's type has no such field (ratePerDay on low_available)
+  if (value === null || value === undefined) return '';
   let text = String(value);
   if (!NUMERIC.has(column) && typeof value !== 'boolean' && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

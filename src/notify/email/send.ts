@@ -3,12 +3,12 @@
 // message after a dropped connection is off, so one send() is at most one delivery attempt.
 import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
-import { UserError } from '../errors';
-import { DeliveryError } from './errors';
-import { scrubSecrets, shortLine } from './redact';
-import type { RenderedEmail } from './render/email';
+import { UserError } from '../../errors';
+import { DeliveryError } from '../errors';
+import { scrubSecrets, shortLine } from '../redact';
+import type { RenderedEmail } from './render';
 
-export type { RenderedEmail } from './render/email';
+export type { RenderedEmail } from './render';
 
 export interface EmailTransportConfig {
   /** `smtp://user:pass@host:587` or `smtps://…:465`; nodemailer URL options may follow, e.g. `?ignoreTLS=true`. */

@@ -2,9 +2,10 @@
 // failure is worth another try. Retrying is the queue's job, so the client makes exactly one request.
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
-import { DeliveryError } from './errors';
-import { scrubSecrets, shortLine } from './redact';
-import type { SlackPayload } from './render/slack';
+import { DeliveryError } from '../errors';
+import { scrubSecrets, shortLine } from '../redact';
+import { describeFetchError, formatSeconds, isTimeout, parseHttpUrl, parseRetryAfter, urlSecrets } from '../http';
+import type { SlackPayload } from './render';
 
 export interface PostSlackOptions {
   /** For the whole request, body included (default 10 s). */
@@ -12,81 +13,7 @@ export interface PostSlackOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** When a 429 carries no usable Retry-After; also the least we wait (Slack allows about 1 message/s). */
-const MIN_RETRY_AFTER_MS = 1000;
 const MAX_BODY_IN_MESSAGE = 200;
-
-/** The webhook URL, checked; its path is the secret, so no message here ever includes it. */
-function parseWebhookUrl(webhookUrl: string): URL {
-  let url: URL;
-  try {
-    url = new URL(webhookUrl);
-  } catch {
-    throw new DeliveryError('Slack webhook URL is not a valid URL', true);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new DeliveryError(`Slack webhook URL must be http(s), not ${url.protocol}`, true);
-  }
-  return url;
-}
-
-/** Every form in which the webhook's secret part could show up in a message. */
-function webhookSecrets(raw: string, url: URL): string[] {
-  const secrets = [raw, url.href, url.pathname, url.search, url.username, url.password];
-  for (const segment of url.pathname.split('/')) {
-    if (segment.length >= 6) {
-      secrets.push(segment);
-      try {
-        secrets.push(decodeURIComponent(segment));
-      } catch {
-        // not percent-encoded text; the raw segment is enough
-      }
-    }
-  }
-  return secrets.filter((s) => s.length > 1);
-}
-
-/** Retry-After as seconds or as an HTTP date; at least a second, whatever it says. */
-export function parseRetryAfter(header: string | null, nowMs: number = Date.now()): number {
-  if (header === null) return MIN_RETRY_AFTER_MS;
-  const text = header.trim();
-  let ms: number;
-  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
-  else {
-    const at = Date.parse(text);
-    ms = Number.isNaN(at) ? MIN_RETRY_AFTER_MS : at - nowMs;
-  }
-  return Math.max(MIN_RETRY_AFTER_MS, ms);
-}
-
-interface ErrorLike {
-  name?: unknown;
-  message?: unknown;
-  code?: unknown;
-  cause?: unknown;
-}
-
-/** Errors may come from another realm (undici's fetch inside Jest's sandbox): read them by shape, not instanceof. */
-function asErrorLike(value: unknown): ErrorLike | null {
-  return typeof value === 'object' && value !== null ? (value as ErrorLike) : null;
-}
-
-function isTimeout(value: unknown): boolean {
-  const e = asErrorLike(value);
-  return e !== null && (e.name === 'TimeoutError' || e.name === 'AbortError');
-}
-
-/** `ECONNREFUSED connect ECONNREFUSED 127.0.0.1:9` style: the cause says what went wrong, `fetch failed` does not. */
-function describeFetchError(value: unknown): string {
-  const e = asErrorLike(value);
-  if (e === null) return String(value);
-  const cause = asErrorLike(e.cause);
-  if (cause !== null && typeof cause.message === 'string') {
-    const code = typeof cause.code === 'string' ? cause.code : '';
-    return code !== '' && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
-  }
-  return typeof e.message === 'string' ? e.message : String(value);
-}
 
 /**
  * Posts one message. Resolves when Slack took it (2xx); otherwise throws a DeliveryError:
@@ -94,9 +21,9 @@ function describeFetchError(value: unknown): string {
  * any other 4xx (deleted webhook, bad payload) → permanent.
  */
 export async function postSlack(webhookUrl: string, payload: SlackPayload, opts: PostSlackOptions = {}): Promise<void> {
-  const url = parseWebhookUrl(webhookUrl);
+  const url = parseHttpUrl(webhookUrl, 'Slack webhook URL');
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const clean = (text: string) => shortLine(scrubSecrets(text, webhookSecrets(webhookUrl, url)));
+  const clean = (text: string) => shortLine(scrubSecrets(text, urlSecrets(webhookUrl, url)));
   const where = url.host;
 
   // @slack/webhook drops the response headers of a failed request; a fetch wrapper keeps what we need.
@@ -160,8 +87,4 @@ function classifySlackError(
     return new DeliveryError(`Slack webhook at ${ctx.where} answered with a redirect; check the webhook URL`, true);
   }
   return new DeliveryError(ctx.clean(`Slack webhook request to ${ctx.where} failed: ${detail}`), false);
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

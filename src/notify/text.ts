@@ -1,9 +1,12 @@
 // Plain-text building blocks shared by every renderer: the one-line form of an alert (SPEC section 5),
 // the order alerts are listed in, counts, and the per-rule sum of alerts left out of a long list.
 // Everything here returns unescaped text; each renderer escapes for its own medium.
-import type { Severity } from '../../model';
-import { formatDuration } from '../../duration';
-import type { EventKind, NoticeAlert, OmittedAlerts } from '../notice';
+import type { Severity } from '../model';
+import { formatDuration } from '../duration';
+import { oneLineText } from '../engine/template';
+import type { EventKind, NoticeAlert, OmittedAlerts, SourceEvent } from './notice';
+
+export { oneLineText };
 
 /** The status of an alert in words, as its line says it. */
 export const STATUS_WORDS: Record<EventKind, string> = {
@@ -34,10 +37,6 @@ export function formatCount(n: number): string {
   return numberFormat.format(n);
 }
 
-// C0/C1 controls and the Unicode line/paragraph separators: API text must not break a line
-// (nor an email header). Everything else, RTL text and emoji included, is kept as it is.
-const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
 /**
  * Cuts text to at most `max` UTF-16 units, ending in `…`, without splitting a surrogate pair (an
  * emoji). With `entities` it also does not leave half an HTML/Slack entity (`&am`) at the end.
@@ -52,24 +51,64 @@ export function truncate(text: string, max: number, opts: { entities?: boolean }
   return `${cut}…`;
 }
 
-/** Text from the API or the rules, made safe to sit inside one line. */
-export function oneLine(text: string): string {
-  return text.replace(LINE_BREAKING, ' ');
+const FSI = '\u2068';
+const PDI = '\u2069';
+const ISOLATE_CONTROLS = /[\u2066-\u2069]/;
+
+/**
+ * Text from the API inside Unicode isolates (FSI … PDI), so that its direction cannot spill over:
+ * an unbalanced right-to-left mark in a product name reverses nothing after it. Isolate controls
+ * the text brings itself are balanced first (a stray PDI would close ours early), and every
+ * character of the text is kept.
+ */
+export function isolate(text: string): string {
+  if (!ISOLATE_CONTROLS.test(text)) return FSI + text + PDI;
+  let open = 0;
+  let stray = 0;
+  for (const c of text) {
+    if (c === PDI) {
+      if (open > 0) open--;
+      else stray++;
+    } else if (c >= '\u2066' && c <= '\u2068') open++;
+  }
+  return FSI.repeat(1 + stray) + text + PDI.repeat(1 + open);
+}
+
+/** API text on one line and isolated: how every name from the API appears in a line. */
+function apiText(text: string): string {
+  return isolate(oneLineText(text));
+}
+
+/** SKU, or productId, as plain text: for sorting, where isolates would only cost time. */
+function itemSortKey(a: Pick<NoticeAlert, 'sku' | 'productId'>): string {
+  return a.sku ?? a.productId ?? '';
 }
 
 /** SKU, or the productId when the product has no SKU (the product is unknown, or its SKU is blank). */
 export function itemLabel(a: Pick<NoticeAlert, 'sku' | 'product' | 'productId'>): string {
-  if (a.sku !== null && a.sku.trim() !== '') return oneLine(a.sku);
+  if (a.sku !== null && a.sku.trim() !== '') return apiText(a.sku);
   const unknown = a.sku === null && a.product === null;
   if (a.productId === null) return 'all products';
-  return `${unknown ? 'unknown product' : 'product'} ${oneLine(a.productId)}`;
+  return `${unknown ? 'unknown product' : 'product'} ${apiText(a.productId)}`;
 }
 
-/** Warehouse name, or its id when the warehouse is unknown or has no name. */
+/** Warehouse name, or its id when the warehouse is unknown or has no name; `all warehouses` for a network alert. */
 export function warehouseLabel(a: Pick<NoticeAlert, 'warehouse' | 'warehouseId'>): string {
-  if (a.warehouse !== null && a.warehouse.trim() !== '') return oneLine(a.warehouse);
+  if (a.warehouse !== null && a.warehouse.trim() !== '') return apiText(a.warehouse);
   if (a.warehouseId === null) return 'all warehouses';
-  return `${a.warehouse === null ? 'unknown warehouse' : 'warehouse'} ${oneLine(a.warehouseId)}`;
+  return `${a.warehouse === null ? 'unknown warehouse' : 'warehouse'} ${apiText(a.warehouseId)}`;
+}
+
+/** Product name and brand (`Perruque · Acme`), isolated; '' when there is neither. */
+export function productLabel(a: Pick<NoticeAlert, 'product' | 'brand'>): string {
+  const name = a.product !== null && a.product.trim() !== '' ? apiText(a.product) : '';
+  const brand = a.brand !== undefined && a.brand !== null && a.brand.trim() !== '' ? apiText(a.brand) : '';
+  return [name, brand].filter((s) => s !== '').join(' · ');
+}
+
+/** Where an alert is: `SKU @ warehouse`; a warehouse-wide alert names the warehouse only. */
+export function placeLabel(a: Pick<NoticeAlert, 'sku' | 'product' | 'productId' | 'warehouse' | 'warehouseId'>): string {
+  return a.productId === null ? warehouseLabel(a) : `${itemLabel(a)} @ ${warehouseLabel(a)}`;
 }
 
 /** `available 0, reserved -13, incoming 0` */
@@ -77,16 +116,36 @@ export function levelText(a: Pick<NoticeAlert, 'available' | 'reserved' | 'incom
   return `available ${a.available}, reserved ${a.reserved}, incoming ${a.incoming}`;
 }
 
-/** The rule's summary text, when the rule has one and it rendered to something. */
+/** The rule's summary text, when the rule has one and it rendered to something (it may hold API text: isolated). */
 export function summaryText(a: Pick<NoticeAlert, 'summary'>): string | null {
   if (a.summary === null || a.summary.trim() === '') return null;
-  return oneLine(a.summary);
+  return apiText(a.summary);
+}
+
+/** Units per day as people read them: `0.4`, `12.5`, `1,240`. */
+export function formatRate(perDay: number): string {
+  return perDay >= 100 ? formatCount(Math.round(perDay)) : String(Math.round(perDay * 10) / 10);
+}
+
+/**
+ * What an alert's line adds after its levels: stock elsewhere (transfer, don't reorder), the
+ * forecast of a runs_out alert, and an inhibition; '' when there is nothing to add.
+ */
+export function alertExtras(a: Pick<NoticeAlert, 'availableElsewhere' | 'ratePerDay' | 'runsOutAt' | 'inhibited'>): string {
+  let out = '';
+  if (a.availableElsewhere !== undefined && a.availableElsewhere > 0) out += ` · ${formatCount(a.availableElsewhere)} available elsewhere`;
+  if (a.ratePerDay !== undefined) {
+    const at = a.runsOutAt === undefined ? NaN : Date.parse(a.runsOutAt);
+    out += ` · selling ${formatRate(a.ratePerDay)}/day${Number.isNaN(at) ? '' : `, runs out ${formatUtcTime(at)}`}`;
+  }
+  if (a.inhibited) out += ' · inhibited';
+  return out;
 }
 
 /**
  * The line of one alert (SPEC section 5), e.g.
- * `firing · negative-reserved (critical) · TEST-BLACK @ test warehouse · available 0, reserved -13, incoming 0 — TEST-BLACK reserved is negative`.
- * Only this line says that its alert is resolved.
+ * `firing · negative-reserved (critical) · TEST-BLACK @ test warehouse · available 0, reserved -13, incoming 0 — TEST-BLACK reserved is negative`
+ * (names from the API inside Unicode isolates). Only this line says that its alert is resolved.
  */
 export function alertLine(a: NoticeAlert): string {
   return formatAlertLine(a, statusWords(a));
@@ -99,11 +158,13 @@ export function statusWords(a: Pick<NoticeAlert, 'kind' | 'since'>): string {
 
 /** An alert line with the status words given (a digest says `firing for 3d4h`) and optionally the product name. */
 export function formatAlertLine(a: NoticeAlert, status: string, opts: { productName?: boolean } = {}): string {
-  let item = itemLabel(a);
-  if (opts.productName && a.product !== null && a.product.trim() !== '') item += ` (${oneLine(a.product)})`;
+  let place = placeLabel(a);
+  if (opts.productName && a.product !== null && a.product.trim() !== '') {
+    place = a.productId === null ? place : `${itemLabel(a)} (${apiText(a.product)}) @ ${warehouseLabel(a)}`;
+  }
   const summary = summaryText(a);
   return (
-    `${status} · ${oneLine(a.rule)} (${a.severity}) · ${item} @ ${warehouseLabel(a)} · ${levelText(a)}` +
+    `${status} · ${oneLineText(a.rule)} (${a.severity}) · ${place} · ${levelText(a)}${alertExtras(a)}` +
     (summary === null ? '' : ` — ${summary}`)
   );
 }
@@ -127,8 +188,8 @@ export function compareAlerts(a: NoticeAlert, b: NoticeAlert): number {
     SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
     KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
     compareText(a.rule, b.rule) ||
-    compareText(itemLabel(a), itemLabel(b)) ||
-    compareText(warehouseLabel(a), warehouseLabel(b)) ||
+    compareText(itemSortKey(a), itemSortKey(b)) ||
+    compareText(a.warehouse ?? a.warehouseId ?? '', b.warehouse ?? b.warehouseId ?? '') ||
     compareText(a.productId ?? '', b.productId ?? '') ||
     compareText(a.warehouseId ?? '', b.warehouseId ?? '')
   );
@@ -143,8 +204,8 @@ export function compareByRule(a: NoticeAlert, b: NoticeAlert): number {
   return (
     SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
     compareText(a.rule, b.rule) ||
-    compareText(itemLabel(a), itemLabel(b)) ||
-    compareText(warehouseLabel(a), warehouseLabel(b)) ||
+    compareText(itemSortKey(a), itemSortKey(b)) ||
+    compareText(a.warehouse ?? a.warehouseId ?? '', b.warehouse ?? b.warehouseId ?? '') ||
     compareText(a.productId ?? '', b.productId ?? '') ||
     compareText(a.warehouseId ?? '', b.warehouseId ?? '')
   );
@@ -202,7 +263,7 @@ export function sumPerRule(alerts: readonly NoticeAlert[], omitted: readonly Omi
 
 /** `low-available 25,000 new, 4,980 resolved` */
 export function formatRuleSum(sum: RuleSum): string {
-  return `${oneLine(sum.rule)} ${formatKindCounts(sum.counts)}`;
+  return `${oneLineText(sum.rule)} ${formatKindCounts(sum.counts)}`;
 }
 
 /**
@@ -244,6 +305,13 @@ export function restSummary(
     joinWithin(parts, '; ', maxChars, (n) => `${formatCount(n)} more ${n === 1 ? 'rule' : 'rules'}`, measureWithHead)
   );
 }
+
+/** What a source notice is about, as its headline says it. */
+export const SOURCE_TITLES: Record<SourceEvent, string> = {
+  unreachable: 'S2 source unreachable',
+  recovered: 'S2 source recovered',
+  suspect: 'suspect overview from S2',
+};
 
 /** Parts of a time in an IANA zone; UTC when the zone is not one Intl knows (config should have refused it). */
 function zonedParts(ms: number, timeZone: string): { parts: Record<string, string>; zone: string } {

@@ -9,13 +9,14 @@ import {
   digestCounts,
   formatCount,
   formatUtcTime,
-  oneLine,
+  oneLineText,
   restSummary,
   sortAlerts,
   sumPerRule,
   joinWithin,
+  SOURCE_TITLES,
   truncate,
-} from './text';
+} from '../text';
 
 export interface SlackPayload {
   /** Fallback for notifications and clients without blocks (mrkdwn, escaped). */
@@ -192,26 +193,19 @@ function renderAlerts(n: Extract<Notice, { type: 'alerts' }>, maxAlerts: number)
   return msg.toPayload([slackEscape(headline), ...shown]);
 }
 
-const SOURCE_TEXT: Record<Extract<Notice, { type: 'source' }>['event'], { title: string; after: string }> = {
-  unreachable: {
-    title: 'stockwatch: S2 source unreachable',
-    after: 'Alerts stay as they were, none is raised or resolved, until a poll succeeds again.',
-  },
-  recovered: {
-    title: 'stockwatch: S2 source recovered',
-    after: 'Polls succeed again; alerts are evaluated from this poll on.',
-  },
-  suspect: {
-    title: 'stockwatch: suspect overview from S2',
-    after: 'The overview lost more than half of its items. stockwatch resolves no alert from it; if it persists for 3 polls it is accepted.',
-  },
+/** What a source event means for the alerts; the notice's detail says what was seen (and, for a suspect overview, for how many polls it is held). */
+const SOURCE_AFTER: Record<Extract<Notice, { type: 'source' }>['event'], string> = {
+  unreachable: 'Alerts stay as they were, none is raised or resolved, until a poll succeeds again.',
+  recovered: 'Polls succeed again; alerts are evaluated from this poll on.',
+  suspect: 'The overview lost more than half of its items; no alert is resolved from it meanwhile.',
 };
 
 function renderSource(n: Extract<Notice, { type: 'source' }>): SlackPayload {
   const msg = new SlackMessage();
-  const { title, after } = SOURCE_TEXT[n.event];
+  const title = `stockwatch: ${SOURCE_TITLES[n.event]}`;
+  const after = SOURCE_AFTER[n.event];
   msg.header(title);
-  const detail = slackEscape(oneLine(n.detail));
+  const detail = slackEscape(oneLineText(n.detail));
   msg.section(`${detail}\n${slackEscape(after)}`);
   msg.context(footer(n));
   return msg.toPayload([slackEscape(title), detail]);
@@ -221,7 +215,7 @@ function renderTest(n: Extract<Notice, { type: 'test' }>): SlackPayload {
   const msg = new SlackMessage();
   const title = 'stockwatch: test notice';
   const body = slackEscape(
-    `This is a test notice for channel ${oneLine(n.channel)}, sent by \`stockwatch notify-test\`. ` +
+    `This is a test notice for channel ${oneLineText(n.channel)}, sent by \`stockwatch notify-test\`. ` +
       'No alert is behind it; if you can read it, delivery to this channel works.',
   );
   msg.header(title);
@@ -244,7 +238,7 @@ function renderDigest(n: Extract<Notice, { type: 'digest' }>, maxAlerts: number)
     .map((c) =>
       slackEscape(
         `${formatCount(c.alerts.length)} ${c.label}: ` +
-          joinWithin(sumPerRule(c.alerts).map((s) => `${oneLine(s.rule)} ${formatCount(s.total)}`), '; ', 1400, (k) => `${formatCount(k)} more rules`),
+          joinWithin(sumPerRule(c.alerts).map((s) => `${oneLineText(s.rule)} ${formatCount(s.total)}`), '; ', 1400, (k) => `${formatCount(k)} more rules`),
       ),
     );
   // the changes section and the footer come after the list

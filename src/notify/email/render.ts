@@ -18,14 +18,18 @@ import {
   formatUtcTime,
   formatZonedDate,
   formatZonedTime,
+  isolate,
   itemLabel,
-  oneLine,
+  oneLineText,
+  placeLabel,
+  productLabel,
   restSummary,
   sortAlerts,
   summaryText,
   truncate,
   warehouseLabel,
-} from './text';
+  alertExtras,
+} from '../text';
 
 export interface EmailAttachment {
   filename: string;
@@ -63,7 +67,7 @@ export function htmlEscape(text: string): string {
 }
 
 function subject(text: string): string {
-  return truncate(oneLine(`[stockwatch] ${text}`), SUBJECT_MAX);
+  return truncate(oneLineText(`[stockwatch] ${text}`), SUBJECT_MAX);
 }
 
 // ---- HTML pieces ------------------------------------------------------------------------------
@@ -153,26 +157,23 @@ function number(n: number): string {
   return n < 0 ? colored(String(n), COLORS.negative) : String(n);
 }
 
-function productName(a: NoticeAlert): string {
-  const name = a.product !== null && a.product.trim() !== '' ? oneLine(a.product) : '';
-  const brand = a.brand !== undefined && a.brand !== null && a.brand.trim() !== '' ? oneLine(a.brand) : '';
-  return [name, brand].filter((s) => s !== '').join(' · ');
-}
 
 const COL = {
   status: (status: (a: NoticeAlert) => string): Column => ({
     title: 'Status',
     html: (a) => colored(status(a), STATUS_COLOR[status(a)] ?? COLORS.text),
   }),
-  rule: { title: 'Rule', html: (a) => htmlEscape(oneLine(a.rule)) } as Column,
+  rule: { title: 'Rule', html: (a) => htmlEscape(oneLineText(a.rule)) } as Column,
   severity: { title: 'Severity', html: (a) => colored(a.severity, SEVERITY_COLOR[a.severity]) } as Column,
   item: { title: 'SKU', html: (a) => htmlEscape(itemLabel(a)) } as Column,
-  product: { title: 'Product', html: (a) => htmlEscape(productName(a)) } as Column,
+  product: { title: 'Product', html: (a) => htmlEscape(productLabel(a)) } as Column,
   warehouse: { title: 'Warehouse', html: (a) => htmlEscape(warehouseLabel(a)) } as Column,
   available: { title: 'Available', numeric: true, html: (a) => number(a.available) } as Column,
   reserved: { title: 'Reserved', numeric: true, html: (a) => number(a.reserved) } as Column,
   incoming: { title: 'Incoming', numeric: true, html: (a) => number(a.incoming) } as Column,
   summary: { title: 'Summary', html: (a) => htmlEscape(summaryText(a) ?? '') } as Column,
+  /** Stock elsewhere, the forecast of a runs_out alert, an inhibition (alertExtras without its leading ` · `). */
+  note: { title: 'Note', html: (a) => htmlEscape(alertExtras(a).replace(/^ · /, '')) } as Column,
 };
 
 /** Columns of a list of alerts events; the summary column only when some alert has a summary. */
@@ -188,6 +189,7 @@ function eventColumns(alerts: readonly NoticeAlert[], status: (a: NoticeAlert) =
     COL.reserved,
     COL.incoming,
   ];
+  if (alerts.some((a) => alertExtras(a) !== '')) columns.push(COL.note);
   if (alerts.some((a) => summaryText(a) !== null)) columns.push(COL.summary);
   return columns;
 }
@@ -208,7 +210,7 @@ function capPerRule(sorted: readonly NoticeAlert[], maxPerRule: number): { liste
 }
 
 function footerText(n: Notice): string {
-  return `Sent by stockwatch at ${formatUtcTime(n.createdAtMs)} (notice ${oneLine(n.id)}).`;
+  return `Sent by stockwatch at ${formatUtcTime(n.createdAtMs)} (notice ${oneLineText(n.id)}).`;
 }
 
 // ---- alerts -----------------------------------------------------------------------------------
@@ -216,7 +218,8 @@ function footerText(n: Notice): string {
 function subjectItems(sorted: readonly NoticeAlert[]): string {
   const names: string[] = [];
   for (const a of sorted) {
-    const name = a.sku !== null && a.sku.trim() !== '' ? oneLine(a.sku) : oneLine(a.productId ?? a.warehouse ?? a.warehouseId ?? '');
+    const raw = a.sku !== null && a.sku.trim() !== '' ? a.sku : (a.productId ?? a.warehouse ?? a.warehouseId ?? '');
+    const name = isolate(oneLineText(raw));
     if (!names.includes(name)) {
       if (names.length === SUBJECT_ITEMS) return `${names.join(', ')}, …`;
       names.push(name);
@@ -268,13 +271,13 @@ const SOURCE: Record<SourceEvent, { subject: string; title: string; after: strin
   suspect: {
     subject: 'S2 source: suspect overview',
     title: 'The S2 inventory API sent an overview that looks incomplete',
-    after: 'It lost more than half of the items of the last good one. stockwatch resolves no alert from it; if it persists for 3 polls it is accepted.',
+    after: 'It lost more than half of the items of the last good one; no alert is resolved from it meanwhile.',
   },
 };
 
 function renderSource(n: Extract<Notice, { type: 'source' }>): RenderedEmail {
   const s = SOURCE[n.event];
-  const detail = oneLine(n.detail);
+  const detail = oneLineText(n.detail);
   return {
     subject: subject(s.subject),
     text: [s.title, '', detail, s.after, '', footerText(n), ''].join('\n'),
@@ -283,7 +286,7 @@ function renderSource(n: Extract<Notice, { type: 'source' }>): RenderedEmail {
 }
 
 function renderTest(n: Extract<Notice, { type: 'test' }>): RenderedEmail {
-  const channel = oneLine(n.channel);
+  const channel = oneLineText(n.channel);
   const title = `stockwatch test notice for channel ${channel}`;
   const body = 'It was sent by `stockwatch notify-test`. No alert is behind it; if you can read it, delivery to this channel works.';
   return {
@@ -322,7 +325,7 @@ function renderDigest(n: Extract<Notice, { type: 'digest' }>, maxPerRule: number
   const groups = groupByRule(firing);
   const lineFor = (a: NoticeAlert) => formatAlertLine(a, `firing for ${firingFor(a, n.createdAtMs)}`, { productName: true });
   const moreOfRule = (k: number, rule: string) =>
-    `… and ${formatCount(k)} more ${oneLine(rule)} ${k === 1 ? 'alert' : 'alerts'} (every firing alert is in the attached CSV)`;
+    `… and ${formatCount(k)} more ${oneLineText(rule)} ${k === 1 ? 'alert' : 'alerts'} (every firing alert is in the attached CSV)`;
 
   // The "new" and "resolved" sections say it in their own lines, whatever the last poll called them.
   const added = sortAlerts(n.newSince.map((a) => ({ ...a, kind: 'new' as const })));
@@ -337,7 +340,7 @@ function renderDigest(n: Extract<Notice, { type: 'digest' }>, maxPerRule: number
   if (groups.length === 0) text.push('', 'Nothing is firing.');
   for (const g of groups) {
     const shown = g.alerts.slice(0, maxPerRule);
-    text.push('', `${g.severity} · ${oneLine(g.rule)} (${formatCount(g.alerts.length)})`, ...shown.map(lineFor));
+    text.push('', `${g.severity} · ${oneLineText(g.rule)} (${formatCount(g.alerts.length)})`, ...shown.map(lineFor));
     if (g.alerts.length > shown.length) text.push(moreOfRule(g.alerts.length - shown.length, g.rule));
   }
   for (const c of changes) {
@@ -367,7 +370,7 @@ function renderDigest(n: Extract<Notice, { type: 'digest' }>, maxPerRule: number
   for (const g of groups) {
     const shown = g.alerts.slice(0, maxPerRule);
     body += h3(
-      `${colored(g.severity, SEVERITY_COLOR[g.severity])} · ${htmlEscape(oneLine(g.rule))} ` +
+      `${colored(g.severity, SEVERITY_COLOR[g.severity])} · ${htmlEscape(oneLineText(g.rule))} ` +
         `<span style="color:${COLORS.muted};font-weight:normal;">(${formatCount(g.alerts.length)} firing)</span>`,
     );
     body += table(firingColumns(shown), shown);

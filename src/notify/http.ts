@@ -1,0 +1,84 @@
+// What the HTTP senders (Slack, webhook) share: checking a URL, every form its secret part could
+// take in a message, Retry-After, and naming a failed fetch. Errors may come from another realm
+// (undici's fetch inside Jest's sandbox): they are read by shape, not instanceof.
+import { DeliveryError } from './errors';
+
+/** When a 429 carries no usable Retry-After; also the least we wait. */
+const MIN_RETRY_AFTER_MS = 1000;
+
+/** A webhook URL, checked; its path and query may be the secret, so no message here ever includes them. */
+export function parseHttpUrl(text: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new DeliveryError(`${what} is not a valid URL`, true);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new DeliveryError(`${what} must be http(s), not ${url.protocol}`, true);
+  }
+  return url;
+}
+
+/** Every form in which a webhook URL's secret part could show up in a message. */
+export function urlSecrets(raw: string, url: URL): string[] {
+  const secrets = [raw, url.href, url.pathname, url.search, url.username, url.password];
+  for (const segment of url.pathname.split('/')) {
+    if (segment.length >= 6) {
+      secrets.push(segment);
+      try {
+        secrets.push(decodeURIComponent(segment));
+      } catch {
+        // not percent-encoded text; the raw segment is enough
+      }
+    }
+  }
+  for (const value of url.searchParams.values()) if (value.length >= 6) secrets.push(value);
+  return secrets.filter((s) => s.length > 1);
+}
+
+/** Retry-After as seconds or as an HTTP date; at least a second, whatever it says. */
+export function parseRetryAfter(header: string | null, nowMs: number = Date.now()): number {
+  if (header === null) return MIN_RETRY_AFTER_MS;
+  const text = header.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    ms = Number.isNaN(at) ? MIN_RETRY_AFTER_MS : at - nowMs;
+  }
+  return Math.max(MIN_RETRY_AFTER_MS, ms);
+}
+
+interface ErrorLike {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  cause?: unknown;
+}
+
+/** Errors may come from another realm (undici's fetch inside Jest's sandbox): read them by shape, not instanceof. */
+function asErrorLike(value: unknown): ErrorLike | null {
+  return typeof value === 'object' && value !== null ? (value as ErrorLike) : null;
+}
+
+export function isTimeout(value: unknown): boolean {
+  const e = asErrorLike(value);
+  return e !== null && (e.name === 'TimeoutError' || e.name === 'AbortError');
+}
+
+/** `ECONNREFUSED connect ECONNREFUSED 127.0.0.1:9` style: the cause says what went wrong, `fetch failed` does not. */
+export function describeFetchError(value: unknown): string {
+  const e = asErrorLike(value);
+  if (e === null) return String(value);
+  const cause = asErrorLike(e.cause);
+  if (cause !== null && typeof cause.message === 'string') {
+    const code = typeof cause.code === 'string' ? cause.code : '';
+    return code !== '' && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
+  }
+  return typeof e.message === 'string' ? e.message : String(value);
+}
+
+export function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
