@@ -11,6 +11,7 @@ import { channelKindOf, isDeliveryError, type Notice, type NoticeAlert, type Sen
 import type { StateStore } from '../state/store';
 import type { ChannelOrder } from './channel-order';
 import type { DeliveryJobData } from './route';
+import { stateKeys } from '../state/keys';
 
 /** How a notice leaves the building. The demo swaps in one that prints to the console. */
 export interface Transports {
@@ -104,7 +105,7 @@ async function deliver(job: Job<DeliveryJobData>, kindName: Channel['kind'], dep
     throw new UnrecoverableError(`channel ${name} no longer exists as a ${kindName} channel in the rules in force`);
   }
   const pace = channelKindOf(channel).pace;
-  const paceKey = pace === undefined ? null : `${deps.prefix}:pace:${pace.key(channel)}`;
+  const paceKey = pace === undefined ? null : stateKeys(deps.prefix).pace(pace.key(channel));
   if (pace !== undefined && paceKey !== null) {
     const free = await deps.redis.set(paceKey, '1', 'PX', pace.everyMs, 'NX');
     if (free === null) {

@@ -2,8 +2,6 @@
 // deployment's keys share the prefix's hash tag on Redis Cluster (`{stockwatch}:…`) and
 // multi-key scripts and transactions stay in one slot. BullMQ's own keys (`<prefix>:<queue>:…`)
 // are BullMQ's; everything else is here.
-import { createHash } from 'node:crypto';
-
 export interface StateKeys {
   /** Hash: poll bookkeeping (generation, streaks, last poll, rule conditions). */
   meta: string;
@@ -21,8 +19,8 @@ export interface StateKeys {
   order(channel: string): string;
   /** String: held while one daemon builds a channel's digest. */
   digestLock(channel: string): string;
-  /** String with a TTL: a webhook that must not be posted to before it expires (Slack's pace, Retry-After). */
-  pace(webhookUrl: string): string;
+  /** String with a TTL: a receiver that must not be sent to before it expires (Slack's pace, Retry-After); `id` names the receiver without its secret. */
+  pace(id: string): string;
 }
 
 export function stateKeys(prefix: string): StateKeys {
@@ -36,7 +34,6 @@ export function stateKeys(prefix: string): StateKeys {
     digestBook: `${base}:digest-last`,
     order: (channel) => `${base}:order:${channel}`,
     digestLock: (channel) => `${prefix}:lock:digest:${channel}`,
-    // The URL is a secret: only a hash of it names the key.
-    pace: (webhookUrl) => `${prefix}:pace:${createHash('sha1').update(webhookUrl).digest('hex').slice(0, 16)}`,
+    pace: (id) => `${prefix}:pace:${id}`,
   };
 }

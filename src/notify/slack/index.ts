@@ -32,6 +32,7 @@ export const slackKind: ChannelKind<SlackChannel, SlackPayload> = {
     return out.join('\n');
   },
   // The key is a hash of the URL: the URL itself is the secret.
+  // The URL is a secret: a hash of it names the receiver.
   pace: { key: (channel) => createHash('sha1').update(channel.webhookUrl).digest('hex').slice(0, 16), everyMs: SLACK_PACE_MS },
   openSender: () => ({ send: (channel, payload) => postSlack(channel.webhookUrl, payload), close: async () => undefined }),
   describe: (channel) => `Slack webhook at ${hostOf(channel.webhookUrl)}`,
