@@ -74,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
 function formatOf(option: string | boolean | undefined): Format {
   if (option === undefined) return 'text';
   if (typeof option === 'string' && (FORMATS as readonly string[]).includes(option)) return option as Format;
-  throw new UserError(`check: --format must be ${FORMATS.join(', ')}; got "${String(option).slice(0, 40)}"`);
+  throw new UserError(`check: --format must be ${FORMATS.slice(0, -1).join(', ')} or ${FORMATS[FORMATS.length - 1]}; got "${String(option).slice(0, 40)}"`);
 }
 
 /** A GitHub Actions workflow command: an error annotation on the file's line and column. */
