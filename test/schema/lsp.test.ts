@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RULE_TYPES } from '../../src/model';
 
+jest.setTimeout(60_000);
+
 const RULES = path.join(__dirname, '..', '..', 'rules');
 const SERVER = path.join(path.dirname(require.resolve('yaml-language-server/package.json')), 'bin', 'yaml-language-server');
 
@@ -110,7 +112,7 @@ beforeAll(async () => {
   });
   client.notify('initialized', {});
   client.notify('workspace/didChangeConfiguration', { settings: { yaml: YAML_SETTINGS } });
-});
+}, 60_000); // it starts in about a second; much longer on a machine busy with other test suites
 
 /** Resolves with `promise`'s value, or `fallback` after `ms`; leaves no timer behind either way. */
 async function within<T>(ms: number, promise: Promise<T>, fallback: T): Promise<T> {
