@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: () => CommandModule }> =
   run: { summary: 'run the daemon: poll on a schedule, notify, serve HTTP_PORT', load: () => require('./commands/run') },
   poll: { summary: 'poll once (--once) and deliver the immediate notices it causes', load: () => require('./commands/poll') },
   check: { summary: 'validate the rule files', load: () => require('./commands/check') },
+  schema: { summary: 'print the JSON Schema of a rule file (for editors)', load: () => require('./commands/schema') },
   eval: { summary: 'what the rules make of a saved overview, offline', load: () => require('./commands/eval') },
   'notify-test': { summary: 'send a test notice to one channel', load: () => require('./commands/notify-test') },
 };

@@ -27,6 +27,8 @@ export interface KeyedMap {
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const MAX_SHOWN = 60;
+/** `0s`, `0m`, `0h0m`: what parseDuration refuses as zero. */
+const ZERO_DURATION = /^(?:0+(?:ms|s|m|h|d|w))+$/;
 
 export class FileReader {
   constructor(
@@ -209,15 +211,20 @@ export class FileReader {
     return undefined;
   }
 
-  /** A duration like `90s`, `2h`, `1h30m` in ms; null for `never` when `allowNever`. */
-  duration(node: Node, path: string, allowNever: boolean, keyNode?: Node): number | null | undefined {
+  /**
+   * A duration like `90s`, `2h`, `1h30m` in ms; null for `never` when `allow.never`; `0s` (any zero
+   * duration) only when `allow.zero`, for keys where zero means "off".
+   */
+  duration(node: Node, path: string, allow: { never?: boolean; zero?: boolean }, keyNode?: Node): number | null | undefined {
     const t = this.text(node, path, 'a duration', keyNode);
     if (t === undefined) return undefined;
-    if (allowNever && t.text === 'never') return null;
+    if (allow.never && t.text === 'never') return null;
     const ms = parseDuration(t.text);
     if (ms !== null) return ms;
-    const never = allowNever ? ' or "never"' : '';
-    this.errorAt(t.node, path, `expected a duration like 90s, 5m, 2h, 3d, 1w or 1h30m${never}, got ${shown(t)}`);
+    if (allow.zero && ZERO_DURATION.test(t.text.trim())) return 0;
+    const never = allow.never ? ' or "never"' : '';
+    const zero = ZERO_DURATION.test(t.text.trim()) ? ' (more than zero)' : '';
+    this.errorAt(t.node, path, `expected a duration${zero} like 90s, 5m, 2h, 3d, 1w or 1h30m${never}, got ${shown(t)}`);
     return undefined;
   }
 

@@ -1,11 +1,17 @@
 // All files' drafts -> one RuleSet: names unique across files, references resolved, defaults applied.
-import type { Channel, Rule, RuleError, RuleSet, Silence, SourcePos } from '../model';
+import type { Channel, Inhibit, InhibitSame, Rule, RuleError, RuleSet, Severity, Silence, SourcePos } from '../model';
+import { parseDuration } from '../duration';
+import { compileGlobs } from '../engine/glob';
+import { RULE_KEYS, type Key } from './format';
 import { didYouMean } from './suggest';
-import type { DefaultsDraft, FileDraft, Ref, RuleDraft } from './validate';
+import type { DefaultsDraft, FileDraft, InhibitDraft, Ref, RuleDraft } from './validate';
 
-export const DEFAULT_SEVERITY = 'warning';
-export const DEFAULT_REPEAT_EVERY_MS = 24 * 3_600_000;
-export const DEFAULT_SEND_RESOLVED = true;
+// The defaults are the ones the format tables (and so the editors' schema) state.
+export const DEFAULT_SEVERITY = RULE_KEYS.severity.default as Severity;
+export const DEFAULT_REPEAT_EVERY_MS = defaultDurationMs(RULE_KEYS.repeat_every);
+export const DEFAULT_SEND_RESOLVED = RULE_KEYS.send_resolved.default as boolean;
+export const DEFAULT_RATE_HALF_LIFE_MS = defaultDurationMs(RULE_KEYS.rate_half_life);
+export const DEFAULT_MIN_HISTORY_MS = defaultDurationMs(RULE_KEYS.min_history);
 
 export interface DraftFile {
   /** As given to the loader (relative to the rules folder). */
@@ -69,6 +75,7 @@ export function buildRuleSet(files: DraftFile[], complete: boolean, errors: Rule
         const ref = silence.rule;
         if (ref && !writtenRuleNames.has(ref.name)) report(ref.at, ref.path, `no rule named ${ref.shown}${didYouMean(ref.name, writtenRuleNames)}`);
       }
+      for (const inhibit of draft.inhibit) checkInhibit(inhibit, ruleDrafts, writtenRuleNames, report);
     }
   }
 
@@ -81,7 +88,16 @@ export function buildRuleSet(files: DraftFile[], complete: boolean, errors: Rule
     channels: channelRecord,
     defaultChannels: (defaults?.channels ?? []).map((ref) => ref.name),
     rules: ruleDrafts.map((draft) => toRule(draft, defaults)),
-    inhibit: [],
+    inhibit: files.flatMap(({ draft }) =>
+      draft.inhibit.map(
+        (i): Inhibit => ({
+          when: required(i.when, 'inhibit when').name,
+          suppress: required(i.suppress, 'inhibit suppress').map((ref) => ref.name),
+          same: required(i.same, 'inhibit same'),
+          pos: i.at,
+        }),
+      ),
+    ),
     silences: files.flatMap(({ draft }) =>
       draft.silences.map((s): Silence => {
         const until = required(s.until, 'silence until');
@@ -108,15 +124,97 @@ function toRule(d: RuleDraft, defaults: DefaultsDraft | undefined): Rule {
     channels: (d.channels ?? defaults?.channels ?? []).map((ref) => ref.name),
     repeatEveryMs: d.repeatEveryMs !== undefined ? d.repeatEveryMs : defaults?.repeatEveryMs !== undefined ? defaults.repeatEveryMs : DEFAULT_REPEAT_EVERY_MS,
     sendResolved: d.sendResolved ?? defaults?.sendResolved ?? DEFAULT_SEND_RESOLVED,
-    forMs: 0,
-    keepFiringForMs: 0,
-    scope: 'item',
+    forMs: d.forMs ?? 0,
+    keepFiringForMs: d.keepFiringForMs ?? 0,
+    scope: d.scope ?? 'item',
     ...(d.where && { where: d.where }),
     ...(d.summary !== undefined && { summary: d.summary }),
-    ...(type === 'low_available' && { below: required(d.below, 'below'), countIncoming: d.countIncoming ?? false }),
-    ...(type === 'stale' && { olderThanMs: required(d.olderThanMs, 'older_than') }),
+    ...(type === 'low_available' && {
+      below: required(d.below, 'below'),
+      countIncoming: d.countIncoming ?? false,
+      ...(d.clearAt !== undefined && { clearAt: d.clearAt }),
+    }),
+    ...((type === 'stale' || type === 'stale_warehouse') && { olderThanMs: required(d.olderThanMs, 'older_than') }),
+    // Every runs_out rule carries its forecast settings, so that the engine never has to guess a default.
+    ...(type === 'runs_out' && {
+      withinMs: required(d.withinMs, 'within'),
+      rateHalfLifeMs: d.rateHalfLifeMs ?? DEFAULT_RATE_HALF_LIFE_MS,
+      minHistoryMs: d.minHistoryMs ?? DEFAULT_MIN_HISTORY_MS,
+    }),
     pos: d.at,
   };
+}
+
+// ---- inhibit ------------------------------------------------------------------------------------
+
+/** What an alert of a rule is keyed by besides the rule: a warehouse, a product, or both (an item). */
+interface Identity {
+  warehouse: boolean;
+  product: boolean;
+  /** How the rule fires, for messages. */
+  fires: string;
+}
+
+function identityOf(rule: RuleDraft): Identity | undefined {
+  if (rule.type === undefined) return undefined;
+  if (rule.type === 'stale_warehouse') return { warehouse: true, product: false, fires: 'one alert per warehouse' };
+  if (rule.scope === 'network') return { warehouse: false, product: true, fires: 'one alert per product (scope: network)' };
+  return { warehouse: true, product: true, fires: 'one alert per item' };
+}
+
+const SAME_NEEDS: Record<InhibitSame, { warehouse: boolean; product: boolean; what: string }> = {
+  item: { warehouse: true, product: true, what: 'an item' },
+  product: { warehouse: false, product: true, what: 'a product' },
+  warehouse: { warehouse: true, product: false, what: 'a warehouse' },
+};
+
+/**
+ * `when` and every `suppress` glob must match some rule (as written anywhere, like a silence's `rule`);
+ * and `same` must be something the matched rules' alerts have: a stale_warehouse alert has no product,
+ * a network alert no warehouse, so "same: item" with them could never inhibit anything.
+ */
+function checkInhibit(
+  inhibit: InhibitDraft,
+  rules: RuleDraft[],
+  writtenRuleNames: Set<string>,
+  report: (at: SourcePos, path: string, message: string) => void,
+): void {
+  const globs = [...(inhibit.when ? [inhibit.when] : []), ...(inhibit.suppress ?? [])];
+  for (const ref of globs) {
+    const matcher = compileGlobs([ref.name]);
+    const matched = rules.filter((rule) => rule.name !== undefined && matcher.test(rule.name));
+    if (matched.length === 0) {
+      const isGlob = ref.name.includes('*') || ref.name.includes('?');
+      report(ref.at, ref.path, `${isGlob ? 'no rule name matches' : 'no rule named'} ${ref.shown}${didYouMean(ref.name, writtenRuleNames)}`);
+      continue;
+    }
+    if (inhibit.same === undefined) continue;
+    const needs = SAME_NEEDS[inhibit.same];
+    const identities = matched.map(identityOf).filter((id): id is Identity => id !== undefined);
+    // A glob over several kinds of rules is fine as long as one of them can share `same`.
+    if (identities.length === 0 || identities.some((id) => sameFits(inhibit.same!, id))) continue;
+    const first = matched.find((rule) => identityOf(rule) !== undefined)!;
+    const identity = identityOf(first)!;
+    const shownRule = first.nameShown ?? `"${first.name}"`;
+    const better = (Object.keys(SAME_NEEDS) as InhibitSame[]).find((same) => sameFits(same, identity));
+    report(
+      ref.at,
+      ref.path,
+      `same: ${inhibit.same} can never hold: rule ${shownRule} fires ${identity.fires}, never for ${needs.what}` +
+        (better ? ` (same: ${better} can)` : ''),
+    );
+  }
+}
+
+function sameFits(same: InhibitSame, id: Identity): boolean {
+  const needs = SAME_NEEDS[same];
+  return (!needs.warehouse || id.warehouse) && (!needs.product || id.product);
+}
+
+function defaultDurationMs(key: Key): number {
+  const ms = parseDuration(String(key.default));
+  if (ms === null) throw new Error(`rule format bug: the default of a duration key is not a duration`);
+  return ms;
 }
 
 function required<T>(value: T | undefined, what: string): T {

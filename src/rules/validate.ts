@@ -1,8 +1,28 @@
 // One rule file's sections -> drafts. Everything that can be judged from the file alone is checked
 // here; what needs all files (references, duplicates, defaults) is checked in ruleset.ts.
 import { isMap, isScalar, type Document, type Pair } from 'yaml';
-import { RULE_TYPES, SEVERITIES, type Channel, type EmailChannel, type WebhookChannel, type RuleType, type Severity, type SourcePos, type Where } from '../model';
+import { RULE_TYPES, SEVERITIES, type Channel, type EmailChannel, type InhibitSame, type RuleType, type Scope, type Severity, type SourcePos, type Where } from '../model';
 import { validateCron, validateTimezone } from './cron';
+import {
+  CHANNEL_KEYS,
+  DEFAULTS_KEYS,
+  EMAIL_KEYS,
+  INHIBIT_KEYS,
+  INHIBIT_SAMES,
+  NAME,
+  NAME_RULE,
+  RULE_KEYS,
+  SCOPES,
+  SILENCE_KEYS,
+  SLACK_KEYS,
+  TOP_LEVEL_KEYS,
+  WEBHOOK_KEYS,
+  WHERE_KEYS,
+  keysOf,
+  requiredKeysFor,
+  typeSpecificKeys,
+  type KeyTable,
+} from './format';
 import { FileReader, keyText, kindOf, shown, truncate, type KeyedMap, type Node, type Text } from './reader';
 import { checkSummary } from './summary';
 
@@ -49,11 +69,30 @@ export interface RuleDraft {
   sendResolved?: boolean;
   where?: Where;
   summary?: string;
+  forMs?: number;
+  keepFiringForMs?: number;
+  scope?: Scope;
   below?: number;
   countIncoming?: boolean;
+  clearAt?: number;
   olderThanMs?: number;
+  withinMs?: number;
+  rateHalfLifeMs?: number;
+  minHistoryMs?: number;
   channels?: Ref[];
   channelsBroken: boolean;
+}
+
+export interface InhibitDraft {
+  path: string;
+  at: SourcePos;
+  /** A glob over rule names. */
+  when?: Ref;
+  /** Globs over rule names. */
+  suppress?: Ref[];
+  same?: InhibitSame;
+  /** Where `same` was written (its value), for problems about what the rules can share. */
+  sameAt?: SourcePos;
 }
 
 export interface SilenceDraft {
@@ -69,33 +108,23 @@ export interface FileDraft {
   channels: ChannelDraft[];
   defaults?: DefaultsDraft;
   rules: RuleDraft[];
+  inhibit: InhibitDraft[];
   silences: SilenceDraft[];
 }
 
-const TOP_LEVEL = ['channels', 'defaults', 'rules', 'silences'] as const;
-const DEFAULTS_KEYS = ['channels', 'severity', 'repeat_every', 'send_resolved'] as const;
-const COMMON_RULE_KEYS = ['name', 'type', 'severity', 'channels', 'repeat_every', 'send_resolved', 'where', 'summary'] as const;
-/** Keys only some rule types take; on any other type they are errors. */
-const TYPE_KEYS: Record<string, readonly RuleType[]> = {
-  below: ['low_available'],
-  count_incoming: ['low_available'],
-  older_than: ['stale'],
-};
-const RULE_KEYS = [...COMMON_RULE_KEYS, ...Object.keys(TYPE_KEYS)];
-const WHERE_KEYS = ['sku', 'product_id', 'brand', 'warehouse'] as const;
-const SILENCE_KEYS = ['where', 'rule', 'until', 'reason'] as const;
-const EMAIL_KEYS = ['to', 'digest', 'timezone', 'send_empty'] as const;
-
-const NAME = /^[A-Za-z0-9_-]+$/;
-const NAME_RULE = 'use letters, digits, "-" and "_"';
+// The key lists come from format.ts, the same tables `stockwatch schema` is built from.
+const TOP_LEVEL = keysOf(TOP_LEVEL_KEYS);
+const RULE_KEY_NAMES = keysOf(RULE_KEYS);
+const WHERE_KEY_NAMES = keysOf(WHERE_KEYS) as Array<keyof Where>;
+const CHANNEL_KINDS = keysOf(CHANNEL_KEYS);
 
 export function readRuleFile(r: FileReader, doc: Document.Parsed): FileDraft {
-  const draft: FileDraft = { channels: [], rules: [], silences: [] };
+  const draft: FileDraft = { channels: [], rules: [], inhibit: [], silences: [] };
   const contents: Node = doc.contents;
   // An empty file (or one holding only comments) contributes nothing.
   if (contents === null || (isScalar(contents) && contents.value === null)) return draft;
   if (!isMap(contents)) {
-    r.errorAt(contents, '', `expected a map with channels, defaults, rules and/or silences at the top level, got ${kindOf(contents)}`);
+    r.errorAt(contents, '', `expected a map with ${orList(TOP_LEVEL, 'and/or')} at the top level, got ${kindOf(contents)}`);
     return draft;
   }
   const top = r.map(contents, '', 'a map', TOP_LEVEL);
@@ -106,6 +135,7 @@ export function readRuleFile(r: FileReader, doc: Document.Parsed): FileDraft {
     if (section === 'channels') readChannels(r, pair, draft);
     else if (section === 'defaults') draft.defaults = readDefaults(r, pair);
     else if (section === 'rules') readRules(r, pair, draft);
+    else if (section === 'inhibit') readInhibits(r, pair, draft);
     else readSilences(r, pair, draft);
   }
   return draft;
@@ -134,69 +164,65 @@ function readChannels(r: FileReader, section: Pair, draft: FileDraft): void {
 }
 
 function readChannel(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
-  const m = r.map(pair.value, path, 'channel settings (slack: or email:)', ['slack', 'email', 'webhook'], pair.key);
+  const m = r.map(pair.value, path, `channel settings (${CHANNEL_KINDS.map((k) => `${k}:`).join(', ')})`, CHANNEL_KINDS, pair.key);
   if (!m) return undefined;
+  const given = CHANNEL_KINDS.filter((kind) => m.pairs.has(kind));
+  if (given.length > 1) {
+    r.errorAt(m.pairs.get(given[1])!.key, path, `a channel is either ${orList(CHANNEL_KINDS, 'or')}, not ${given.join(' and ')}; make one channel for each`);
+    return undefined;
+  }
   const slack = m.pairs.get('slack');
   const email = m.pairs.get('email');
   const webhook = m.pairs.get('webhook');
-  if (slack && email) {
-    r.errorAt(email.key, path, 'a channel is either slack or email, not both; make two channels');
-    return undefined;
-  }
-  if (webhook && (slack || email)) {
-    r.errorAt(webhook.key, path, `a channel is either ${slack ? 'slack' : 'email'} or webhook, not both; make two channels`);
-    return undefined;
-  }
   if (slack) return readSlack(r, name, slack, `${path}.slack`);
   if (email) return readEmail(r, name, email, `${path}.email`);
   if (webhook) return readWebhook(r, name, webhook, `${path}.webhook`);
-  if (!r.misspeltAs(m, 'slack') && !r.misspeltAs(m, 'email')) {
-    r.errorAt(m.at, path, 'missing "slack" or "email": say how this channel is reached');
+  if (!CHANNEL_KINDS.some((kind) => r.misspeltAs(m, kind))) {
+    r.errorAt(m.at, path, `missing ${orList(CHANNEL_KINDS.map((k) => `"${k}"`), 'or')}: say how this channel is reached`);
   }
   return undefined;
 }
 
 function readSlack(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
-  const m = r.map(pair.value, path, 'slack settings (webhook_url)', ['webhook_url'], pair.key);
+  const m = r.map(pair.value, path, 'slack settings (webhook_url)', keysOf(SLACK_KEYS), pair.key);
   if (!m || !r.require(m, 'webhook_url')) return undefined;
-  const urlPair = m.pairs.get('webhook_url')!;
-  const url = r.text(urlPair.value, `${path}.webhook_url`, 'a URL', urlPair.key);
-  if (!url) return undefined;
-  // The whole URL is the secret: say what is wrong, never what it is.
-  if (!isHttpUrl(url.text)) {
-    r.errorAt(url.node, `${path}.webhook_url`, 'not an http(s) URL');
-    return undefined;
-  }
-  return { name, kind: 'slack', webhookUrl: url.text };
+  const url = readUrl(r, m, 'webhook_url');
+  return url === undefined ? undefined : { name, kind: 'slack', webhookUrl: url };
 }
 
 function readWebhook(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
-  const m = r.map(pair.value, path, 'webhook settings (url, secret)', ['url', 'secret'], pair.key);
-  if (!m || !r.require(m, 'url')) return undefined;
-  const urlPair = m.pairs.get('url')!;
-  const url = r.text(urlPair.value, `${path}.url`, 'a URL', urlPair.key);
+  const m = r.map(pair.value, path, `webhook settings (${keysOf(WEBHOOK_KEYS).join(', ')})`, keysOf(WEBHOOK_KEYS), pair.key);
+  if (!m) return undefined;
+  const hasUrl = r.require(m, 'url');
+  const url = hasUrl ? readUrl(r, m, 'url') : undefined;
+  const secretPair = m.pairs.get('secret');
+  let secret: string | undefined;
+  let secretOk = true;
+  if (secretPair) {
+    const t = r.text(secretPair.value, `${path}.secret`, 'a secret', secretPair.key);
+    // Never echoed: a secret written in the file is as secret as one from the environment.
+    if (t && t.text === '') r.errorAt(t.node, `${path}.secret`, 'empty; leave "secret" out to send unsigned bodies');
+    else if (t) secret = t.text;
+    secretOk = secret !== undefined;
+  }
+  if (url === undefined || !secretOk) return undefined;
+  return { name, kind: 'webhook', url, ...(secret !== undefined && { secret }) };
+}
+
+/** An http(s) URL. The whole URL may be a secret (Slack's are): say what is wrong, never what it is. */
+function readUrl(r: FileReader, m: KeyedMap, key: string): string | undefined {
+  const pair = m.pairs.get(key)!;
+  const url = r.text(pair.value, `${m.path}.${key}`, 'a URL', pair.key);
   if (!url) return undefined;
-  // The URL may carry a token: say what is wrong, never what it is.
   if (!isHttpUrl(url.text)) {
-    r.errorAt(url.node, `${path}.url`, 'not an http(s) URL');
+    r.errorAt(url.node, `${m.path}.${key}`, 'not an http(s) URL');
     return undefined;
   }
-  const channel: WebhookChannel = { name, kind: 'webhook', url: url.text };
-  const secretPair = m.pairs.get('secret');
-  if (secretPair) {
-    const secret = r.text(secretPair.value, `${path}.secret`, 'a secret', secretPair.key);
-    if (!secret) return undefined;
-    if (secret.text === '') {
-      r.errorAt(secret.node, `${path}.secret`, 'is empty; remove it to send unsigned bodies');
-      return undefined;
-    }
-    channel.secret = secret.text;
-  }
-  return channel;
+  return url.text;
 }
 
 function readEmail(r: FileReader, name: string, pair: Pair, path: string): Channel | undefined {
-  const m = r.map(pair.value, path, 'email settings (to, digest, timezone, send_empty)', EMAIL_KEYS, pair.key);
+  const m = r.map(pair.value, path, `email settings (${keysOf(EMAIL_KEYS).join(', ')})`, keysOf(EMAIL_KEYS), pair.key);
   if (!m) return undefined;
   let ok = r.require(m, 'to');
   const channel: EmailChannel = { name, kind: 'email', to: [], timezone: 'UTC', sendEmpty: false };
@@ -261,7 +287,7 @@ function readEmail(r: FileReader, name: string, pair: Pair, path: string): Chann
 // ---- defaults -----------------------------------------------------------------------------------
 
 function readDefaults(r: FileReader, section: Pair): DefaultsDraft | undefined {
-  const m = r.map(section.value, 'defaults', 'a map of defaults (channels, severity, repeat_every, send_resolved)', DEFAULTS_KEYS, section.key);
+  const m = r.map(section.value, 'defaults', `a map of defaults (${keysOf(DEFAULTS_KEYS).join(', ')})`, keysOf(DEFAULTS_KEYS), section.key);
   if (!m) return undefined;
   const draft: DefaultsDraft = { at: r.pos(section.key), channelsBroken: false };
   const channels = m.pairs.get('channels');
@@ -277,10 +303,30 @@ function readDefaults(r: FileReader, section: Pair): DefaultsDraft | undefined {
 function readSharedSettings(r: FileReader, m: KeyedMap, into: { severity?: Severity; repeatEveryMs?: number | null; sendResolved?: boolean }): void {
   const severity = m.pairs.get('severity');
   if (severity) into.severity = r.oneOf(severity.value, `${m.path}.severity`, 'severity', SEVERITIES, severity.key);
-  const repeat = m.pairs.get('repeat_every');
-  if (repeat) into.repeatEveryMs = r.duration(repeat.value, `${m.path}.repeat_every`, true, repeat.key);
+  if (m.pairs.has('repeat_every')) into.repeatEveryMs = readDuration(r, m, DEFAULTS_KEYS, 'repeat_every');
   const resolved = m.pairs.get('send_resolved');
   if (resolved) into.sendResolved = r.boolean(resolved.value, `${m.path}.send_resolved`, resolved.key);
+}
+
+/** A duration key read as its table entry says (whether `never` and `0s` are allowed); null for `never`. */
+function readDuration(r: FileReader, m: KeyedMap, table: KeyTable, key: string): number | null | undefined {
+  const pair = m.pairs.get(key);
+  const value = table[key].value;
+  if (!pair) return undefined;
+  if (value.kind !== 'duration') throw new Error(`rule format bug: ${key} is not a duration`);
+  return r.duration(pair.value, `${m.path}.${key}`, { never: value.never === true, zero: value.zero === true }, pair.key);
+}
+
+/** A whole-number key, at least the table's minimum. */
+function readInteger(r: FileReader, m: KeyedMap, table: KeyTable, key: string): number | undefined {
+  const pair = m.pairs.get(key);
+  const value = table[key].value;
+  if (!pair) return undefined;
+  if (value.kind !== 'integer') throw new Error(`rule format bug: ${key} is not an integer`);
+  const n = r.integer(pair.value, `${m.path}.${key}`, pair.key);
+  if (n === undefined || n >= value.minimum) return n;
+  r.errorAt(pair.value, `${m.path}.${key}`, `must be ${value.minimum} or more, got ${n}`, pair.key);
+  return undefined;
 }
 
 function readChannelRefs(r: FileReader, pair: Pair, path: string): Ref[] | undefined {
@@ -305,7 +351,7 @@ function readRules(r: FileReader, section: Pair, draft: FileDraft): void {
 }
 
 function readRule(r: FileReader, node: Node, path: string): RuleDraft | undefined {
-  const m = r.map(node, path, 'a rule (a map with name, type, ...)', RULE_KEYS);
+  const m = r.map(node, path, 'a rule (a map with name, type, ...)', RULE_KEY_NAMES);
   if (!m) return undefined;
   const at = r.pos(m.map);
   const draft: RuleDraft = { path, nameValid: false, nameAt: at, at, channelsBroken: false };
@@ -323,7 +369,7 @@ function readRule(r: FileReader, node: Node, path: string): RuleDraft | undefine
   }
 
   const type = m.pairs.get('type');
-  if (r.require(m, 'type', ` (one of ${RULE_TYPES.join(', ')})`) && type) {
+  if (r.require(m, 'type', RULE_KEYS.type.hint) && type) {
     draft.type = r.oneOf(type.value, `${path}.type`, 'rule type', RULE_TYPES, type.key);
   }
   if (draft.type) checkTypeKeys(r, m, draft.type);
@@ -339,29 +385,36 @@ function readRule(r: FileReader, node: Node, path: string): RuleDraft | undefine
   const summary = m.pairs.get('summary');
   if (summary) draft.summary = readSummary(r, summary, `${path}.summary`);
 
-  const below = m.pairs.get('below');
-  if (below) {
-    const value = r.integer(below.value, `${path}.below`, below.key);
-    if (value !== undefined && value < 0) r.errorAt(below.value, `${path}.below`, `must be 0 or more, got ${value}`, below.key);
-    else draft.below = value;
-  }
+  draft.forMs = readDuration(r, m, RULE_KEYS, 'for') ?? undefined;
+  draft.keepFiringForMs = readDuration(r, m, RULE_KEYS, 'keep_firing_for') ?? undefined;
+  const scope = m.pairs.get('scope');
+  if (scope) draft.scope = r.oneOf(scope.value, `${path}.scope`, 'scope', SCOPES, scope.key);
+
+  draft.below = readInteger(r, m, RULE_KEYS, 'below');
   const countIncoming = m.pairs.get('count_incoming');
   if (countIncoming) draft.countIncoming = r.boolean(countIncoming.value, `${path}.count_incoming`, countIncoming.key);
-  const olderThan = m.pairs.get('older_than');
-  if (olderThan) draft.olderThanMs = r.duration(olderThan.value, `${path}.older_than`, false, olderThan.key) ?? undefined;
+  draft.clearAt = readInteger(r, m, RULE_KEYS, 'clear_at');
+  if (draft.clearAt !== undefined && draft.below !== undefined && draft.clearAt < draft.below) {
+    // Below `below` the alert would resolve while its condition still holds.
+    r.errorAt(m.pairs.get('clear_at')!.value, `${path}.clear_at`, `must be at least below (${draft.below}), got ${draft.clearAt}`);
+    draft.clearAt = undefined;
+  }
+  draft.olderThanMs = readDuration(r, m, RULE_KEYS, 'older_than') ?? undefined;
+  draft.withinMs = readDuration(r, m, RULE_KEYS, 'within') ?? undefined;
+  draft.rateHalfLifeMs = readDuration(r, m, RULE_KEYS, 'rate_half_life') ?? undefined;
+  draft.minHistoryMs = readDuration(r, m, RULE_KEYS, 'min_history') ?? undefined;
   return draft;
 }
 
 /** Keys of another rule type are errors; the type's own required keys must be there. */
 function checkTypeKeys(r: FileReader, m: KeyedMap, type: RuleType): void {
-  for (const [key, pair] of m.pairs) {
-    const types = TYPE_KEYS[key];
-    if (types && !types.includes(type)) {
-      r.errorAt(pair.key, `${m.path}.${key}`, `only applies to ${types.join(', ')} rules, not ${type}`);
+  for (const [key, types] of typeSpecificKeys()) {
+    const pair = m.pairs.get(key);
+    if (pair && !types.includes(type)) {
+      r.errorAt(pair.key, `${m.path}.${key}`, `only applies to ${orList(types, 'and')} rules, not ${type}`);
     }
   }
-  if (type === 'low_available') r.require(m, 'below', ' (fires when available < below)');
-  if (type === 'stale') r.require(m, 'older_than', ' (a duration such as 48h)');
+  for (const [key, hint] of requiredKeysFor(type)) r.require(m, key, hint);
 }
 
 function readSummary(r: FileReader, pair: Pair, path: string): string | undefined {
@@ -381,15 +434,15 @@ function readSummary(r: FileReader, pair: Pair, path: string): string | undefine
 // ---- where --------------------------------------------------------------------------------------
 
 function readWhere(r: FileReader, pair: Pair, path: string): Where | undefined {
-  const m = r.map(pair.value, path, `a map of filters (${WHERE_KEYS.join(', ')})`, WHERE_KEYS, pair.key);
+  const m = r.map(pair.value, path, `a map of filters (${WHERE_KEY_NAMES.join(', ')})`, WHERE_KEY_NAMES, pair.key);
   if (!m) return undefined;
   if (m.map.items.length === 0) {
-    r.errorAt(m.map, path, `empty; give at least one of ${WHERE_KEYS.join(', ')}, or leave "where" out`);
+    r.errorAt(m.map, path, `empty; give at least one of ${WHERE_KEY_NAMES.join(', ')}, or leave "where" out`);
     return undefined;
   }
   const where: Where = {};
   let ok = m.pairs.size === m.map.items.length; // unknown keys were reported; do not half-apply a filter
-  for (const key of WHERE_KEYS) {
+  for (const key of WHERE_KEY_NAMES) {
     const entry = m.pairs.get(key);
     if (!entry) continue;
     const globs = r.textList(entry.value, `${path}.${key}`, 'a glob', entry.key);
@@ -397,6 +450,38 @@ function readWhere(r: FileReader, pair: Pair, path: string): Where | undefined {
     else ok = false;
   }
   return ok ? where : undefined;
+}
+
+// ---- inhibit ------------------------------------------------------------------------------------
+
+function readInhibits(r: FileReader, section: Pair, draft: FileDraft): void {
+  const items = r.list(section.value, 'inhibit', 'a list of inhibitions (each starting with "- when: ...")', section.key);
+  items?.forEach((item, i) => {
+    const inhibit = readInhibit(r, item, `inhibit[${i}]`);
+    if (inhibit) draft.inhibit.push(inhibit);
+  });
+}
+
+function readInhibit(r: FileReader, node: Node, path: string): InhibitDraft | undefined {
+  const m = r.map(node, path, `an inhibition (a map with ${keysOf(INHIBIT_KEYS).join(', ')})`, keysOf(INHIBIT_KEYS));
+  if (!m) return undefined;
+  const draft: InhibitDraft = { path, at: r.pos(m.map) };
+  const when = m.pairs.get('when');
+  if (r.require(m, 'when', ' (a rule name or glob: while its alerts fire, ...)') && when) {
+    const t = r.text(when.value, `${path}.when`, 'a rule name or glob', when.key);
+    if (t) draft.when = { name: t.text, shown: shown(t), at: r.pos(t.node), path: `${path}.when` };
+  }
+  const suppress = m.pairs.get('suppress');
+  if (r.require(m, 'suppress', ' (the rule names or globs whose alerts are held back)') && suppress) {
+    const texts = r.textList(suppress.value, `${path}.suppress`, 'a rule name or glob', suppress.key);
+    if (texts) draft.suppress = texts.map((t) => ({ name: t.text, shown: shown(t), at: r.pos(t.node), path: `${path}.suppress` }));
+  }
+  const same = m.pairs.get('same');
+  if (r.require(m, 'same', INHIBIT_KEYS.same.hint) && same) {
+    draft.same = r.oneOf(same.value, `${path}.same`, '"same" value', INHIBIT_SAMES, same.key);
+    draft.sameAt = r.pos(same.value, same.key);
+  }
+  return draft;
 }
 
 // ---- silences -----------------------------------------------------------------------------------
@@ -410,7 +495,7 @@ function readSilences(r: FileReader, section: Pair, draft: FileDraft): void {
 }
 
 function readSilence(r: FileReader, node: Node, path: string): SilenceDraft | undefined {
-  const m = r.map(node, path, 'a silence (a map with until and where and/or rule)', SILENCE_KEYS);
+  const m = r.map(node, path, 'a silence (a map with until and where and/or rule)', keysOf(SILENCE_KEYS));
   if (!m) return undefined;
   const draft: SilenceDraft = { path, at: r.pos(m.map) };
   const where = m.pairs.get('where');
@@ -424,7 +509,7 @@ function readSilence(r: FileReader, node: Node, path: string): SilenceDraft | un
     if (t) draft.rule = { name: t.text, shown: shown(t), at: r.pos(t.node), path: `${path}.rule` };
   }
   const until = m.pairs.get('until');
-  if (r.require(m, 'until', ' (when the silence ends, e.g. 2026-12-31T00:00:00Z)') && until) {
+  if (r.require(m, 'until', SILENCE_KEYS.until.hint) && until) {
     const t = r.text(until.value, `${path}.until`, 'a timestamp', until.key);
     if (t) {
       const ms = parseTimestamp(t.text);
@@ -442,7 +527,7 @@ function readSilence(r: FileReader, node: Node, path: string): SilenceDraft | un
 
 // ---- value checks -------------------------------------------------------------------------------
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
+export const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)$/;
 
 /** ms since the epoch of an ISO 8601 date-time that names its timezone (`Z` or an offset); undefined otherwise. */
 export function parseTimestamp(text: string): number | undefined {
@@ -486,6 +571,11 @@ const ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
 export function isEmailAddress(text: string): boolean {
   const named = /^[^<>]*<([^<>]+)>$/.exec(text);
   return ADDRESS.test(named ? named[1].trim() : text);
+}
+
+/** `a, b and/or c` */
+function orList(words: readonly string[], last: string): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} ${last} ${words[words.length - 1]}`;
 }
 
 function isEmptyValue(r: FileReader, value: Node): boolean {

@@ -83,6 +83,70 @@ describe('stockwatch check', () => {
   });
 });
 
+describe('stockwatch check --format', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  const BAD =
+    'channels:\n  ops:\n    email:\n      to: [ops@example.com]\ndefaults:\n  channels: [ops]\n' +
+    'rules:\n  - name: low\n    type: low_availble\n    below: 10\n  - name: neg\n    type: negative_reserved\n    severity: "50% urgent, really"\n';
+
+  it('json: one JSON array of {file, line, col, message} on stdout, exit 1; [] and exit 0 when valid', async () => {
+    const file = tmp.write('bad.yaml', BAD);
+    const r = await runCli(['check', '--rules', tmp.dir, '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const problems = JSON.parse(r.stdout);
+    expect(problems).toEqual([
+      { file, line: 9, col: 11, message: expect.stringContaining('unknown rule type "low_availble" (did you mean "low_available"?)') },
+      { file, line: 13, col: 15, message: expect.stringContaining('unknown severity "50% urgent, really"') },
+    ]);
+    // The same problems as the text form, field for field.
+    const text = await runCli(['check', '--rules', tmp.dir]);
+    expect(text.stderr.trimEnd().split('\n')).toEqual(problems.map((p: { file: string; line: number; col: number; message: string }) => `${p.file}:${p.line}:${p.col}: ${p.message}`));
+
+    const good = await runCli(['check', '--rules', path.join(REPO, 'rules'), '--format=json']);
+    expect(good).toEqual({ code: 0, stdout: '[]\n', stderr: '' });
+  });
+
+  it('github: one ::error annotation per problem, with GitHub\'s escaping; the summary line when valid', async () => {
+    const file = tmp.write('bad,name.yaml', BAD);
+    const r = await runCli(['check', '--rules', tmp.dir, '--format', 'github']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const shownFile = file.replace(/:/g, '%3A').replace(/,/g, '%2C');
+    expect(r.stdout.trimEnd().split('\n')).toEqual([
+      `::error file=${shownFile},line=9,col=11::rules[0].type: unknown rule type "low_availble" (did you mean "low_available"?); expected one of low_available, negative_reserved, stale, unknown_product, stale_warehouse, runs_out`,
+      `::error file=${shownFile},line=13,col=15::rules[1].severity: unknown severity "50%25 urgent, really"; expected one of info, warning, critical`,
+    ]);
+    const good = await runCli(['check', '--rules', path.join(REPO, 'rules'), '--format', 'github']);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^rules OK: /);
+  });
+
+  it('github: a missing folder is an annotation too, and the usual line on stderr', async () => {
+    const r = await runCli(['check', '--rules', path.join(tmp.dir, 'nope'), '--format', 'github']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^::error::rules folder .*nope: not found\n$/);
+    expect(r.stderr).toMatch(/^stockwatch: rules folder .*nope: not found\n$/);
+  });
+
+  it('text is the default; a bad --format is one line and exit 1', async () => {
+    tmp.write('bad.yaml', BAD);
+    const text = await runCli(['check', '--rules', tmp.dir, '--format', 'text']);
+    expect(text.code).toBe(1);
+    expect(text.stderr.trimEnd().split('\n')).toHaveLength(2);
+    const bad = await runCli(['check', '--rules', tmp.dir, '--format', 'xml']);
+    expect(bad).toEqual({ code: 1, stdout: '', stderr: 'stockwatch: check: --format must be text, json or github; got "xml"\n' });
+    const none = await runCli(['check', '--format']);
+    expect(none.code).toBe(1);
+    expect(none.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -2,7 +2,7 @@
 import { formatRuleError, loadRuleFiles } from '../../src/rules';
 import { CHANNELS_FILE, problems, problemsAlone, yaml } from './helpers';
 
-const TYPES = 'low_available, negative_reserved, stale, unknown_product';
+const TYPES = 'low_available, negative_reserved, stale, unknown_product, stale_warehouse, runs_out';
 
 describe('unknown keys, at every level, with "did you mean"', () => {
   test('top level', () => {
@@ -142,7 +142,7 @@ describe('rule values', () => {
           older_than: 48h
           count_incoming: true
     `)).toEqual([
-      '5:5: rules[0].older_than: only applies to stale rules, not low_available',
+      '5:5: rules[0].older_than: only applies to stale and stale_warehouse rules, not low_available',
       '9:5: rules[1].count_incoming: only applies to low_available rules, not stale',
     ]);
   });
@@ -205,7 +205,7 @@ describe('rule values', () => {
 
   test('sections and entries of the wrong shape', () => {
     expect(problemsAlone('- rules\n')).toEqual([
-      '1:1: expected a map with channels, defaults, rules and/or silences at the top level, got a list',
+      '1:1: expected a map with channels, defaults, rules, inhibit and/or silences at the top level, got a list',
     ]);
     expect(problemsAlone('channels: [ops]\n')).toEqual(['1:11: channels: expected a map of channel names to their settings, got a list']);
     expect(problems('rules:\n  name: low\n')).toEqual(['2:3: rules: expected a list of rules (each starting with "- name: ..."), got a map']);
@@ -312,9 +312,9 @@ describe('channels', () => {
     `)).toEqual([
       '3:5: channels.a.slack: missing required key "webhook_url"',
       '5:5: channels.b.email: missing required key "to"',
-      '7:3: channels.c: missing "slack" or "email": say how this channel is reached',
-      '8:3: channels.d: expected channel settings (slack: or email:), got nothing',
-      '12:5: channels.e: a channel is either slack or email, not both; make two channels',
+      '7:3: channels.c: missing "slack", "email" or "webhook": say how this channel is reached',
+      '8:3: channels.d: expected channel settings (slack:, email:, webhook:), got nothing',
+      '12:5: channels.e: a channel is either slack, email or webhook, not slack and email; make one channel for each',
       '14:3: channels.ops team: channel name: use letters, digits, "-" and "_"',
     ]);
   });

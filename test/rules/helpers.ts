@@ -1,5 +1,6 @@
 import { formatRuleError, loadRuleFiles, type LoadResult } from '../../src/rules';
 import type { RuleSet } from '../../src/model';
+import { schemaProblems } from '../schema/validator';
 
 /** Strips the first newline and the common indentation, so tests can write YAML inline and count lines from 1. */
 export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
@@ -24,12 +25,30 @@ export const CHANNELS_FILE = {
 
 /** `LINE:COL: message` lines for `text` as test.yaml next to CHANNELS_FILE ([] when valid). */
 export function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  return problemsOf(loadRuleFiles([CHANNELS_FILE, { name: 'test.yaml', text }], env));
+  return problemsOf(load([CHANNELS_FILE, { name: 'test.yaml', text }], env));
 }
 
 /** `LINE:COL: message` lines for `text` alone as test.yaml. */
 export function problemsAlone(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  return problemsOf(loadRuleFiles([{ name: 'test.yaml', text }], env));
+  return problemsOf(load([{ name: 'test.yaml', text }], env));
+}
+
+/**
+ * loadRuleFiles, plus the promise the JSON Schema makes to editors: every file of a rule set that
+ * `check` accepts is accepted by the schema too (a real validator, ajv). So every valid rule file
+ * written in these tests is also a test of rules/stockwatch.schema.json.
+ */
+function load(files: Array<{ name: string; text: string }>, env: NodeJS.ProcessEnv): LoadResult {
+  const result = loadRuleFiles(files, env);
+  if (result.ok) {
+    for (const file of files) {
+      const found = schemaProblems(file.text);
+      if (found === undefined || found.length > 0) {
+        throw new Error(`check accepts ${file.name} but the JSON Schema refuses it: ${found?.join('; ') ?? 'not YAML'}\n${file.text}`);
+      }
+    }
+  }
+  return result;
 }
 
 function problemsOf(result: LoadResult): string[] {
@@ -42,7 +61,7 @@ function problemsOf(result: LoadResult): string[] {
 
 /** The rule set for files that must be valid; fails the test with the problems otherwise. */
 export function ruleSetOf(files: Array<{ name: string; text: string }>, env: NodeJS.ProcessEnv = {}): RuleSet {
-  const result = loadRuleFiles(files, env);
+  const result = load(files, env);
   if (!result.ok) throw new Error(`expected valid rules, got:\n${result.errors.map(formatRuleError).join('\n')}`);
   return result.ruleSet;
 }

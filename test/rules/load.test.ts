@@ -62,7 +62,7 @@ describe('a valid rule set', () => {
           until: "2030-06-01T08:00:00-05:00"
     ` };
     const ruleSet = ruleSetOf([stock, channels], { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/X' });
-    const defaults = { severity: 'info', channels: ['ops'], repeatEveryMs: 12 * HOUR, sendResolved: false };
+    const defaults = { severity: 'info', channels: ['ops'], repeatEveryMs: 12 * HOUR, sendResolved: false, forMs: 0, keepFiringForMs: 0, scope: 'item' };
     expect(ruleSet).toEqual({
       channels: {
         ops: { name: 'ops', kind: 'slack', webhookUrl: 'https://hooks.slack.com/services/T0/B0/X' },
@@ -104,6 +104,7 @@ describe('a valid rule set', () => {
         { ...defaults, name: 'stale-level', type: 'stale', olderThanMs: 1.5 * HOUR, pos: { file: 'stock.yaml', line: 18, col: 5 } },
         { ...defaults, name: 'unknown-product', type: 'unknown_product', pos: { file: 'stock.yaml', line: 21, col: 5 } },
       ],
+      inhibit: [],
       silences: [
         {
           where: { sku: ['TEST-*'] },
@@ -264,7 +265,7 @@ describe('loadRules (a folder)', () => {
   });
 
   test('an empty folder is a valid, empty rule set', () => {
-    expect(loadRules(dir, {})).toEqual({ ok: true, ruleSet: { channels: {}, defaultChannels: [], rules: [], silences: [], files: [] } });
+    expect(loadRules(dir, {})).toEqual({ ok: true, ruleSet: { channels: {}, defaultChannels: [], rules: [], inhibit: [], silences: [], files: [] } });
   });
 
   test('a folder that is missing or is a file: one-line UserError', () => {

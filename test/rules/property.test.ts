@@ -2,10 +2,16 @@
 // the file with a one-line message. It never throws, never hangs, and never prints the webhook.
 import fc from 'fast-check';
 import { loadRuleFiles, type LoadResult } from '../../src/rules';
+import { schemaProblems } from '../schema/validator';
 import { yaml } from './helpers';
 
 const SECRET = 'PROPERTY-SECRET-9f3a';
-const ENV = { SLACK_WEBHOOK_URL: `https://hooks.slack.com/services/T0/B0/${SECRET}`, LOW_STOCK: '7' };
+const ENV = {
+  SLACK_WEBHOOK_URL: `https://hooks.slack.com/services/T0/B0/${SECRET}`,
+  LOW_STOCK: '7',
+  ERP_URL: `https://erp.example.com/${SECRET}`,
+  ERP_SECRET: SECRET,
+};
 
 const BASE_FILES = [
   {
@@ -21,6 +27,10 @@ const BASE_FILES = [
             digest: "0 8 * * 1-5"
             timezone: America/Toronto
             send_empty: true
+        erp:
+          webhook:
+            url: \${ERP_URL}
+            secret: \${ERP_SECRET}
       defaults:
         channels: [ops]
         severity: warning
@@ -49,6 +59,31 @@ const BASE_FILES = [
           repeat_every: never
         - name: unknown-product
           type: unknown_product
+        - name: out-of-stock
+          type: low_available
+          below: 1
+          clear_at: 5
+          for: 15m
+          keep_firing_for: 0s
+        - name: low-network
+          type: low_available
+          scope: network
+          below: 100
+        - name: runs-out
+          type: runs_out
+          within: 7d
+          rate_half_life: 3d
+          min_history: 1d
+        - name: feed-silent
+          type: stale_warehouse
+          older_than: 24h
+      inhibit:
+        - when: out-of-stock
+          suppress: [low-*]
+          same: item
+        - when: feed-silent
+          suppress: stale-level
+          same: warehouse
       silences:
         - where: { sku: "TEST-*" }
           rule: low-available
@@ -82,6 +117,14 @@ const LINES = [
   'defaults: {channels: ops}',
   '    webhook_url: ftp://x',
   '    digest: "61 * * * *"',
+  '    scope: network',
+  '    clear_at: 0',
+  '    for: 0s',
+  '    within: ${LOW_STOCK}',
+  '    same: product',
+  '    suppress: [nothing-*]',
+  '    secret: ""',
+  'inhibit:',
 ];
 
 type Mutation =
@@ -134,6 +177,8 @@ function mutate(text: string, m: Mutation): string {
 function checkAnswer(result: LoadResult, files: Array<{ name: string; text: string }>): void {
   if (result.ok) {
     expect(result.ruleSet.files).toEqual(files.map((f) => f.name));
+    // What check accepts, editors must not flag: each file validates against the JSON Schema.
+    for (const file of files) expect([file.text, schemaProblems(file.text)]).toEqual([file.text, []]);
     return;
   }
   expect(result.errors.length).toBeGreaterThan(0);
