@@ -3,9 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import zlib from 'node:zlib';
+import { execFile } from 'node:child_process';
 import type { CompiledRuleSet } from '../../src/engine/evaluate';
 import { readOutcomes, Replayer, type ReplayedPoll } from '../../src/commands/replay';
 import { listSnapshots, snapshotName } from '../../src/source/snapshots';
+import { BIN, REPO_ROOT } from '../support/processes';
 
 export const START = Date.parse('2026-11-30T08:00:00Z');
 export const MIN = 60_000;
@@ -46,4 +48,14 @@ export async function replayFolder(dir: string, compiled: CompiledRuleSet): Prom
 /** Per poll, what was told: `event rule sku` for each alert of each notice. */
 export function toldPerPoll(polls: ReplayedPoll[]): string[][] {
   return polls.map((p) => p.told.flatMap((t) => (t.notice.type === 'source' ? [`${t.notice.event}`] : t.alerts.map((a) => `${a.kind} ${a.rule} ${a.sku}`))));
+}
+
+/** `node bin/stockwatch.js ARGS` with exactly `env` (plus PATH), its whole output kept as text. */
+export function runBin(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (`npm test` does)');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }
