@@ -110,8 +110,9 @@ export async function readSnapshot(file: SnapshotFile): Promise<{ body: Buffer }
 /** Creates `dir` when missing and checks that files can be written there; a UserError naming it otherwise. */
 export function ensureSnapshotDir(dir: string, what = 'snapshot folder'): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    const stat = fs.statSync(dir, { throwIfNoEntry: false });
+    if (stat === undefined) fs.mkdirSync(dir, { recursive: true });
+    else if (!stat.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
     throw new UserError(`${what} ${dir}: not writable (${describeFsError(err)})`);
