@@ -12,7 +12,7 @@ import type { Alert, Channel } from '../model';
 import type { Notice, NoticeAlert } from '../notify/notice';
 import { renderConsole } from '../notify/render/console';
 import { formatRuleError, loadRules } from '../rules/load';
-import { jsonErrorReason, OverviewError, stripBom, toOverview } from '../source/overview';
+import { OverviewReader } from '../source/incremental';
 import { listSnapshots, readSnapshot, type SnapshotFile } from '../source/snapshots';
 import { parseCommandArgs, printUsage } from './args';
 import { plural, rulesDirOf } from './check';
@@ -108,26 +108,10 @@ export class Replayer {
   }
 }
 
-/** A snapshot's body as the poll would see it: an overview, or the reason it is none (a failed poll). */
-export function outcomeOf(body: Buffer): PollOutcome {
-  let json: unknown;
-  try {
-    json = JSON.parse(stripBom(body.toString('utf8')));
-  } catch (err) {
-    return { error: `not JSON: ${jsonErrorReason(err)}` };
-  }
-  try {
-    return { overview: toOverview(json) };
-  } catch (err) {
-    if (err instanceof OverviewError) return { error: `not an overview: ${err.message}` };
-    throw err;
-  }
-}
-
 /** How many files are read and gunzipped ahead of the one being replayed (zlib works off the main thread). */
 const READ_AHEAD = 4;
 
-/** The snapshots' outcomes in order, each read ahead while earlier ones are replayed. */
+/** The snapshots' outcomes in order (as the daemon's poll would see each body), read ahead while earlier ones are replayed. */
 export async function* readOutcomes(files: readonly SnapshotFile[]): AsyncGenerator<{ file: SnapshotFile; outcome: PollOutcome }> {
   const reading: Array<Promise<{ body: Buffer } | { error: string }>> = [];
   const start = (i: number): void => {
@@ -136,12 +120,14 @@ export async function* readOutcomes(files: readonly SnapshotFile[]): AsyncGenera
     // Handled when awaited; keeps an early rejection from being reported as unhandled meanwhile.
     reading[i].catch(() => undefined);
   };
+  // One reader for the series: each body is parsed only where it differs from the one before.
+  const reader = new OverviewReader();
   for (let i = 0; i < Math.min(READ_AHEAD, files.length); i++) start(i);
   for (let i = 0; i < files.length; i++) {
     const read = await reading[i];
     delete reading[i];
     start(i + READ_AHEAD);
-    yield { file: files[i], outcome: 'body' in read ? outcomeOf(read.body) : { error: read.error } };
+    yield { file: files[i], outcome: 'body' in read ? reader.read(read.body) : { error: read.error } };
   }
 }
 
