@@ -14,6 +14,8 @@ const COMMANDS: Record<string, { summary: string; load: () => CommandModule }> =
   schema: { summary: 'print the JSON Schema of a rule file (for editors)', load: () => require('./commands/schema') },
   eval: { summary: 'what the rules make of a saved overview, offline', load: () => require('./commands/eval') },
   'notify-test': { summary: 'send a test notice to one channel', load: () => require('./commands/notify-test') },
+  replay: { summary: 'replay saved overviews through the rules: what each channel would have been told', load: () => require('./commands/replay') },
+  snapshot: { summary: 'fetch the overview once and save it for replay', load: () => require('./commands/snapshot') },
 };
 
 export const USAGE = `Usage: stockwatch <command> [options]

@@ -16,6 +16,10 @@ export interface Config {
   logLevel: string;
   smtpUrl: string | null;
   emailFrom: string;
+  /** SNAPSHOT_DIR: where `run` saves every good overview; null: not saved. */
+  snapshotDir: string | null;
+  /** SNAPSHOT_KEEP: snapshots older than this are deleted. */
+  snapshotKeepMs: number;
   /** How long a job (a poll, a delivery) stays locked to a daemon that stopped answering. */
   jobLockMs: number;
 }
@@ -34,6 +38,8 @@ export const ENV_VARS = {
   LOG_LEVEL: { default: 'info', secret: false },
   SMTP_URL: { default: null, secret: true },
   EMAIL_FROM: { default: 'stockwatch@localhost', secret: false },
+  SNAPSHOT_DIR: { default: null, secret: false },
+  SNAPSHOT_KEEP: { default: '7d', secret: false },
   STOCKWATCH_JOB_LOCK: { default: '30s', secret: false },
 } as const;
 
@@ -87,6 +93,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
   const smtp = get('SMTP_URL');
   if (smtp !== '' && !/^smtps?:\/\/[^/\s]+/i.test(smtp)) problems.push('SMTP_URL: not an smtp:// or smtps:// URL');
 
+  const snapshotDir = get('SNAPSHOT_DIR');
+  const snapshotKeepMs = duration('SNAPSHOT_KEEP');
+  if (parseDuration(get('SNAPSHOT_KEEP')) === 0) problems.push('SNAPSHOT_KEEP: must be longer than 0');
+
   if (problems.length > 0) throw new UserError(`configuration: ${problems.join('; ')}`);
   return {
     apiUrl,
@@ -101,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
     logLevel,
     smtpUrl: smtp === '' ? null : smtp,
     emailFrom: get('EMAIL_FROM'),
+    snapshotDir: snapshotDir === '' ? null : snapshotDir,
+    snapshotKeepMs,
     jobLockMs,
   };
 }

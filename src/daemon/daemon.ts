@@ -9,6 +9,7 @@ import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuleError } from '../rules';
 import { fetchOverview } from '../source/client';
+import { ensureSnapshotDir, pruneSnapshots, writeSnapshot } from '../source/snapshots';
 import { StateStore, type OutboxEntry } from '../state/store';
 import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, type Transports } from '../delivery/worker';
 import { DIGEST_QUEUE, Digests } from '../digest/digest';
@@ -40,6 +41,8 @@ export interface DaemonOptions {
   transports?: Transports;
   /** Where HTTP binds (HTTP_PORT gives the port). Default 0.0.0.0. */
   httpHost?: string;
+  /** The poll's clock (default Date.now): tests step it poll by poll. */
+  now?: () => number;
 }
 
 export class Daemon {
@@ -57,6 +60,8 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private redisDownSince: number | null = null;
   private lastRedisError: string | null = null;
+  /** SNAPSHOT_DIR writes, one after another, off the poll's path; stop() waits for them. */
+  private snapshotWrites: Promise<void> = Promise.resolve();
   /** Routes other modules add to the HTTP server (the status page). */
   readonly routes: Record<string, Route> = {};
 
@@ -97,6 +102,7 @@ export class Daemon {
         throw new UserError(`${missing} is not set, but the rules have ${kind.kind} channels (${channels.map((c) => c.name).join(', ')}): set ${missing} or remove them`);
       }
     }
+    if (config.snapshotDir !== null) ensureSnapshotDir(config.snapshotDir, 'SNAPSHOT_DIR');
     const daemon = new Daemon(opts, rules);
     try {
       await daemon.connect();
@@ -195,16 +201,20 @@ export class Daemon {
     }
     this.rules.refresh();
     const end = this.metrics.pollDuration.startTimer();
+    const nowMs = (this.opts.now ?? Date.now)();
     const report = await runPoll(
       {
         store: this.store,
         rules: () => this.rules.current,
         flushOutbox: () => this.flushOutbox(),
         log,
-        fetchOverview: () =>
-          fetchOverview({ apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs }),
+        fetchOverview: async () => {
+          const fetched = await fetchOverview({ apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs });
+          this.saveSnapshot(fetched.body, nowMs);
+          return fetched;
+        },
       },
-      Date.now(),
+      nowMs,
     );
     end();
     this.metrics.polls.inc({ outcome: report.ok ? 'ok' : 'failed' });
@@ -215,6 +225,22 @@ export class Daemon {
       this.metrics.pending.set(report.pending);
     }
     return report;
+  }
+
+  /** SNAPSHOT_DIR: saves a good overview and prunes old ones in the background; a failure is one log line, never a failed poll. */
+  private saveSnapshot(body: Buffer, nowMs: number): void {
+    const { snapshotDir: dir, snapshotKeepMs } = this.opts.config;
+    if (dir === null) return;
+    const log = this.opts.log;
+    this.snapshotWrites = this.snapshotWrites
+      .then(() => writeSnapshot(dir, body, nowMs))
+      .then(
+        () => pruneSnapshots(dir, nowMs - snapshotKeepMs).then(
+          () => undefined,
+          (err) => log.error(`old snapshots not deleted from SNAPSHOT_DIR: ${oneLine(err)}`),
+        ),
+        (err) => log.error(`snapshot not saved: ${oneLine(err)}`),
+      );
   }
 
   /** Moves committed notices from the outbox to their queues; the job id makes a second move a no-op. */
@@ -382,6 +408,7 @@ export class Daemon {
     );
     await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));
     await this.transports.close().catch(() => undefined);
+    await this.snapshotWrites;
     for (const conn of [this.queueConn, this.fastConn]) conn.disconnect();
   }
 }

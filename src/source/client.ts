@@ -54,6 +54,8 @@ export class SourceError extends Error {
 export interface FetchResult {
   /** An `Overview`, plus `malformedEntries` (bad warehouse/product entries) for the log. */
   overview: SourceOverview;
+  /** The body as parsed (after decompression): what SNAPSHOT_DIR saves. */
+  body: Buffer;
   /** Size of the body as parsed (after decompression). */
   bytes: number;
   /** From sending the request to having the whole (decoded) body. */
@@ -143,7 +145,7 @@ export async function fetchOverview(cfg: SourceConfig, signal?: AbortSignal): Pr
     throw new SourceError('not_overview', `S2 API body is not an overview: ${redact(err.message, cfg.token)}`);
   }
   const done = performance.now();
-  return { overview, bytes: body.length, fetchMs: parseStarted - started, parseMs: done - parseStarted };
+  return { overview, body, bytes: body.length, fetchMs: parseStarted - started, parseMs: done - parseStarted };
 }
 
 function download(url: URL, cfg: SourceConfig, signal: AbortSignal | undefined): Promise<Buffer> {

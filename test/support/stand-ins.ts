@@ -207,6 +207,8 @@ export function testConfig(over: Partial<Config>): Config {
     logLevel: 'debug',
     smtpUrl: null,
     emailFrom: 'stockwatch@test.local',
+    snapshotDir: null,
+    snapshotKeepMs: 7 * 86_400_000,
     jobLockMs: 30_000,
     ...over,
   };

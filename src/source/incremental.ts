@@ -1,0 +1,245 @@
+// Reads a series of overview bodies, each much like the one before (replay's week of snapshots:
+// the same warehouses and products, 1% of the items changed), parsing only what changed.
+//
+// The result is exactly outcomeOf(body) (JSON.parse + toOverview): the top-level values and each
+// item are located by a byte scanner; a value whose bytes equal, at the same offset (top-level)
+// or the same index (items), those of the previous body is taken from the previous parse, every
+// other value goes through JSON.parse, and the assembled body goes through toOverview as a whole
+// (so duplicates, joins and malformed items are judged exactly as the daemon judges them).
+// Anything the scanner does not expect falls back to the full parse, which words the errors.
+import { OverviewError, jsonErrorReason, stripBom, toOverview } from './overview';
+import type { PollOutcome } from '../engine/step';
+
+interface Span {
+  start: number;
+  end: number;
+  value: unknown;
+}
+
+interface Parsed {
+  body: Buffer;
+  /** Top-level members by key, in the order of the body. */
+  members: Map<string, Span>;
+  /** The elements of `items` when it is an array. */
+  items: Span[] | null;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+/** Thrown by the scanner: the body is not what the fast path reads; the full parse takes over. */
+class NotScannable extends Error {}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+/** A whole body, read the slow and sure way: the daemon's own steps. */
+export function outcomeOf(body: Buffer): PollOutcome {
+  let json: unknown;
+  try {
+    json = JSON.parse(stripBom(body.toString('utf8')));
+  } catch (err) {
+    return { error: `not JSON: ${jsonErrorReason(err)}` };
+  }
+  try {
+    return { overview: toOverview(json) };
+  } catch (err) {
+    if (err instanceof OverviewError) return { error: `not an overview: ${err.message}` };
+    throw err;
+  }
+}
+
+export class OverviewReader {
+  private previous: Parsed | null = null;
+
+  read(body: Buffer): PollOutcome {
+    let parsed: Parsed;
+    try {
+      parsed = this.scan(body);
+    } catch (err) {
+      if (!(err instanceof NotScannable) && !(err instanceof SyntaxError)) throw err;
+      this.previous = null;
+      return outcomeOf(body);
+    }
+    this.previous = parsed;
+    // defineProperty: a key like "__proto__" must be an own property, as JSON.parse makes it.
+    const json: Record<string, unknown> = {};
+    const define = (key: string, value: unknown): void => {
+      Object.defineProperty(json, key, { value, enumerable: true, writable: true, configurable: true });
+    };
+    for (const [key, span] of parsed.members) define(key, span.value);
+    if (parsed.items !== null) define('items', parsed.items.map((s) => s.value));
+    try {
+      return { overview: toOverview(json) };
+    } catch (err) {
+      if (err instanceof OverviewError) return { error: `not an overview: ${err.message}` };
+      throw err;
+    }
+  }
+
+  private scan(body: Buffer): Parsed {
+    const prev = this.previous;
+    const n = body.length;
+    let i = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+    const skip = (): void => {
+      while (i < n && isSpace(body[i])) i++;
+    };
+    const expect = (b: number): void => {
+      skip();
+      if (body[i] !== b) throw new NotScannable();
+      i++;
+    };
+    skip();
+    expect(OPEN_OBJECT);
+    const members = new Map<string, Span>();
+    let items: Span[] | null = null;
+    skip();
+    if (body[i] === CLOSE_OBJECT) {
+      i++;
+    } else {
+      for (;;) {
+        skip();
+        const keyStart = i;
+        if (body[i] !== QUOTE) throw new NotScannable();
+        i = stringEnd(body, i);
+        const key = JSON.parse(body.toString('utf8', keyStart, i)) as string;
+        expect(COLON);
+        skip();
+        if (key === 'items' && body[i] === OPEN_ARRAY) {
+          items = this.scanItems(body, i, prev);
+          i = items.length === 0 ? arrayEndAfterOpen(body, i) : itemsEnd(body, items[items.length - 1].end);
+          members.delete('items');
+        } else {
+          const span = reuse(body, i, prev?.body, prev?.members.get(key)) ?? parseValue(body, i, valueEnd(body, i));
+          i = span.end;
+          members.delete(key); // the last of duplicate keys wins, as in JSON.parse; and its place
+          members.set(key, span);
+          if (key === 'items') items = null;
+        }
+        skip();
+        if (body[i] === COMMA) {
+          i++;
+          continue;
+        }
+        expect(CLOSE_OBJECT);
+        break;
+      }
+    }
+    skip();
+    if (i !== n) throw new NotScannable();
+    return { body, members, items };
+  }
+
+  /** The elements of the array opening at `open`, each reused from the previous body's element of the same index when its bytes are the same. */
+  private scanItems(body: Buffer, open: number, prev: Parsed | null): Span[] {
+    const spans: Span[] = [];
+    const n = body.length;
+    let i = open + 1;
+    const skip = (): void => {
+      while (i < n && isSpace(body[i])) i++;
+    };
+    skip();
+    if (body[i] === CLOSE_ARRAY) return spans;
+    const before = prev?.items ?? null;
+    for (let index = 0; ; index++) {
+      skip();
+      const span = reuse(body, i, prev?.body, before?.[index]) ?? parseValue(body, i, valueEnd(body, i));
+      spans.push(span);
+      i = span.end;
+      skip();
+      if (body[i] === COMMA) {
+        i++;
+        continue;
+      }
+      if (body[i] !== CLOSE_ARRAY) throw new NotScannable();
+      return spans;
+    }
+  }
+}
+
+/**
+ * The previous value when the same bytes stand at `start`. Only for objects, arrays and strings:
+ * their bytes say where they end; a number's end depends on what follows it.
+ */
+function reuse(body: Buffer, start: number, prevBody: Buffer | undefined, prev: Span | undefined): Span | null {
+  if (prevBody === undefined || prev === undefined) return null;
+  const first = prevBody[prev.start];
+  if (first !== OPEN_OBJECT && first !== OPEN_ARRAY && first !== QUOTE) return null;
+  const length = prev.end - prev.start;
+  if (start + length > body.length) return null;
+  if (body.compare(prevBody, prev.start, prev.end, start, start + length) !== 0) return null;
+  return { start, end: start + length, value: prev.value };
+}
+
+function parseValue(body: Buffer, start: number, end: number): Span {
+  // A SyntaxError here sends the whole body to the full parse, which words the error.
+  return { start, end, value: JSON.parse(body.toString('utf8', start, end)) };
+}
+
+/** The index just past the string that opens at `i`. */
+function stringEnd(body: Buffer, i: number): number {
+  let at = i + 1;
+  for (;;) {
+    const q = body.indexOf(QUOTE, at);
+    if (q < 0) throw new NotScannable();
+    let backslashes = 0;
+    while (body[q - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return q + 1;
+    at = q + 1;
+  }
+}
+
+/** The index just past the JSON value that starts at `i` (brackets counted, strings skipped; JSON.parse checks the rest). */
+function valueEnd(body: Buffer, i: number): number {
+  const n = body.length;
+  const b = body[i];
+  if (b === QUOTE) return stringEnd(body, i);
+  if (b === OPEN_OBJECT || b === OPEN_ARRAY) {
+    let depth = 0;
+    while (i < n) {
+      const c = body[i];
+      if (c === QUOTE) {
+        i = stringEnd(body, i);
+        continue;
+      }
+      if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+      else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    throw new NotScannable();
+  }
+  const start = i;
+  while (i < n) {
+    const c = body[i];
+    if (c === COMMA || c === CLOSE_OBJECT || c === CLOSE_ARRAY || isSpace(c)) break;
+    i++;
+  }
+  if (i === start) throw new NotScannable();
+  return i;
+}
+
+/** Just past an empty array's `]`. */
+function arrayEndAfterOpen(body: Buffer, open: number): number {
+  let i = open + 1;
+  while (i < body.length && isSpace(body[i])) i++;
+  if (body[i] !== CLOSE_ARRAY) throw new NotScannable();
+  return i + 1;
+}
+
+/** Just past the `]` that follows the last element (ending at `lastEnd`). */
+function itemsEnd(body: Buffer, lastEnd: number): number {
+  let i = lastEnd;
+  while (i < body.length && isSpace(body[i])) i++;
+  if (body[i] !== CLOSE_ARRAY) throw new NotScannable();
+  return i + 1;
+}
