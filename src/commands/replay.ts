@@ -10,7 +10,7 @@ import { EMPTY_BOOKS, stepPoll, type PollBooks, type PollOutcome, type SourceEve
 import { alertNotices, routeEvents, sourceNotices, type DeliveryJobData, type PollTag } from '../delivery/route';
 import type { Alert, Channel } from '../model';
 import type { Notice, NoticeAlert } from '../notify/notice';
-import { renderConsole } from '../notify/render/console';
+import { renderConsole } from '../notify/console';
 import { formatRuleError, loadRules } from '../rules/load';
 import { OverviewReader } from '../source/incremental';
 import { listSnapshots, readSnapshot, type SnapshotFile } from '../source/snapshots';

@@ -1,9 +1,11 @@
 // What the notify stage is given to deliver. A notice is fixed when it is created (by a poll or a
 // digest tick) and stored in a queued job; it is rendered only at delivery, so it holds data, not text.
+import type { EventKind } from '../engine/lifecycle';
+import type { SourceEvent } from '../engine/step';
 import type { Alert, Severity } from '../model';
 
-/** What happened to an alert at the poll that produced the notice. */
-export type EventKind = 'new' | 'repeat' | 'resolved';
+// What happened to an alert (new, repeat, resolved) and to the source are the engine's words.
+export type { EventKind, SourceEvent };
 
 export interface NoticeAlert extends Alert {
   kind: EventKind;
@@ -25,7 +27,6 @@ export interface OmittedAlerts {
   count: number;
 }
 
-export type SourceEvent = 'unreachable' | 'recovered' | 'suspect';
 
 /** A notice is fixed when created (by a poll or a digest tick) and stored in a job; rendering happens at delivery. */
 export type Notice =
