@@ -5,6 +5,7 @@
 import { itemKey, type Item, type Overview } from '../model';
 import type { CompiledRuleSet } from './evaluate';
 import { evaluateOverview } from './evaluate';
+import { EMPTY_HISTORY, learn, type History } from './forecast';
 import { advanceAlerts, conditionOf, type AlertRecord, type LifecycleResult } from './lifecycle';
 
 /** Failed polls in a row before the default channels hear "source unreachable". */
@@ -42,6 +43,11 @@ export interface StepInput {
   compiled: CompiledRuleSet;
   nowMs: number;
   outcome: PollOutcome;
+  /**
+   * The runs_out rate history after the previous poll (Redis for the daemon, memory for replay);
+   * absent: none, as for `eval` on one overview. Pass the previous result's `history` on.
+   */
+  history?: History;
 }
 
 export interface StepResult {
@@ -52,6 +58,8 @@ export interface StepResult {
   suspect: boolean;
   /** Things worth a log line (in words). */
   warnings: string[];
+  /** The rate history after this poll: the input's own object when nothing was learned (a failed poll). */
+  history: History;
 }
 
 export function stepPoll(input: StepInput): StepResult {
@@ -65,6 +73,7 @@ export function stepPoll(input: StepInput): StepResult {
       source: tellNow ? [{ event: 'unreachable', detail: `${failStreak} polls failed in a row; last error: ${outcome.error}` }] : [],
       suspect: false,
       warnings: [],
+      history: input.history ?? EMPTY_HISTORY,
     };
   }
 
@@ -90,11 +99,27 @@ export function stepPoll(input: StepInput): StepResult {
   // Malformed items keep their alerts exactly as they were. One we cannot even identify could be
   // any item, so then nothing may resolve at all this poll.
   const heldItems = new Set<string>();
+  const heldProducts = new Set<string>();
   let unidentified = 0;
   for (const m of overview.malformed) {
-    if (m.warehouseId !== undefined && m.productId !== undefined) heldItems.add(itemKey(m.warehouseId, m.productId));
-    else unidentified++;
+    if (m.warehouseId !== undefined && m.productId !== undefined) {
+      heldItems.add(itemKey(m.warehouseId, m.productId));
+      // A product's sum over warehouses misses this item: its network alerts are held too.
+      heldItems.add(itemKey(null, m.productId));
+      heldProducts.add(m.productId);
+    } else unidentified++;
   }
+
+  // The rates learn before the rules read them. Sums over warehouses learn only from an overview
+  // that can vouch for every item of the product (a missing item would look like a sale).
+  const learned = learn({
+    history: input.history ?? EMPTY_HISTORY,
+    items: overview.items,
+    tracks: compiled.tracks,
+    nowMs,
+    heldProducts,
+    networkTrusted: !suspect && unidentified === 0,
+  });
 
   const conditions: Record<string, string> = {};
   const conditionChanged = new Set<string>();
@@ -106,7 +131,7 @@ export function stepPoll(input: StepInput): StepResult {
 
   const lifecycle = advanceAlerts({
     previous: input.alerts,
-    evaluation: evaluateOverview(overview.items, compiled, nowMs),
+    evaluation: evaluateOverview(overview.items, compiled, nowMs, learned.forecast),
     compiled,
     nowMs,
     heldItems,
@@ -130,6 +155,7 @@ export function stepPoll(input: StepInput): StepResult {
     source,
     suspect,
     warnings,
+    history: learned.history,
   };
 }
 
