@@ -461,8 +461,9 @@ export function silenceChecker(compiled: CompiledRuleSet, nowMs: number): (alert
     if (c === undefined) return false;
     const active = c.silences.filter((s) => nowMs < s.untilMs);
     if (active.length === 0) return false;
+    // A network alert's item is its product's sums: it has no warehouse for a filter to match.
     return item !== undefined
-      ? silencedBy(active, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)
+      ? silencedBy(active, alert.warehouseId === null ? null : item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)
       : silencedBy(active, alert.warehouseId, alert.warehouse, alert.productId, alert.sku, null);
   };
 }

@@ -6,6 +6,7 @@ import { itemKey, type Item, type Overview } from '../model';
 import type { CompiledRuleSet } from './evaluate';
 import { evaluateOverview } from './evaluate';
 import { EMPTY_HISTORY, learn, type History } from './forecast';
+import { sumByProduct, type ProductSum } from './network';
 import { advanceAlerts, conditionOf, type AlertRecord, type LifecycleResult } from './lifecycle';
 
 /** Failed polls in a row before the default channels hear "source unreachable". */
@@ -136,7 +137,7 @@ export function stepPoll(input: StepInput): StepResult {
     nowMs,
     heldItems,
     resolveAbsent: !suspect && unidentified === 0,
-    itemOf: itemLookup(overview.items, input.alerts),
+    itemOf: itemLookup(overview.items, input.alerts, compiled),
     conditionChanged,
   });
 
@@ -162,8 +163,13 @@ export function stepPoll(input: StepInput): StepResult {
 /**
  * The current item of an alert that may resolve. Only the items that had an alert are indexed
  * (by warehouse, then product), so the 200,000 items without one cost a lookup each, not a string key.
+ * A network alert's "item" is its product summed as its rule sums it (computed when first asked).
  */
-function itemLookup(items: readonly Item[], previous: ReadonlyMap<string, AlertRecord>): (w: string | null, p: string | null) => Item | undefined {
+function itemLookup(
+  items: readonly Item[],
+  previous: ReadonlyMap<string, AlertRecord>,
+  compiled: CompiledRuleSet,
+): (w: string | null, p: string | null, rule: string) => Item | undefined {
   const wanted = new Map<string, Set<string>>();
   for (const { alert } of previous.values()) {
     if (alert.warehouseId === null || alert.productId === null) continue;
@@ -177,5 +183,31 @@ function itemLookup(items: readonly Item[], previous: ReadonlyMap<string, AlertR
       if (wanted.get(item.warehouseId)?.has(item.productId)) found.set(itemKey(item.warehouseId, item.productId), item);
     }
   }
-  return (w, p) => (w === null || p === null ? undefined : found.get(itemKey(w, p)));
+  const sums = new Map<string, Map<string, Item>>();
+  const productOf = (p: string, rule: string): Item | undefined => {
+    let byProduct = sums.get(rule);
+    if (byProduct === undefined) {
+      byProduct = new Map();
+      const c = compiled.compiledByName.get(rule);
+      if (c !== undefined && c.rule.scope === 'network') for (const sum of sumByProduct(items, c.selects)) byProduct.set(sum.productId, productItem(sum));
+      sums.set(rule, byProduct);
+    }
+    return byProduct.get(p);
+  };
+  return (w, p, rule) => (p === null ? undefined : w === null ? productOf(p, rule) : found.get(itemKey(w, p)));
+}
+
+/** A product's sums in the shape of an item, without a warehouse (warehouseId is empty). */
+function productItem(sum: ProductSum): Item {
+  return {
+    ...sum.first,
+    warehouseId: '',
+    warehouse: null,
+    knownWarehouse: true,
+    available: sum.available,
+    incoming: sum.incoming,
+    reserved: sum.reserved,
+    updatedAt: sum.newest.updatedAt,
+    updatedAtMs: sum.newest.updatedAtMs,
+  };
 }
