@@ -123,6 +123,8 @@ export const WEIGHT_TOLERANCE = 1 - 1e-6;
 
 /** Reusable output of observe(): no allocation per item. */
 const out = { rate: 0, weight: 0 };
+/** The decay of the last interval: at most polls every series has the same one. */
+let decayFor = { dtDays: NaN, halfLifeDays: NaN, decay: 1 };
 
 /** One interval of `dtDays` from `last` to `available`: the new rate and weight (into `out`). */
 function observe(rate: number, weight: number, last: number, available: number, dtDays: number, halfLifeDays: number): void {
@@ -133,7 +135,8 @@ function observe(rate: number, weight: number, last: number, available: number, 
     return;
   }
   const sold = last > available ? last - available : 0;
-  const decay = Math.pow(2, -dtDays / halfLifeDays);
+  if (decayFor.dtDays !== dtDays || decayFor.halfLifeDays !== halfLifeDays) decayFor = { dtDays, halfLifeDays, decay: Math.pow(2, -dtDays / halfLifeDays) };
+  const decay = decayFor.decay;
   const w = weight * decay + dtDays;
   out.rate = (rate * weight * decay + sold) / w;
   out.weight = w;
