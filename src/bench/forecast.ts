@@ -50,6 +50,8 @@ interface Run {
   warmMs: number;
   phases: PollReport['phases'];
   firing: number;
+  /** Firing after each poll (the same for both runs but for the runs_out alerts). */
+  firingByPoll: number[];
   historyBytes: number;
 }
 
@@ -69,7 +71,7 @@ async function run(label: string, compiled: CompiledRuleSet, overviews: Overview
     const warm = reports.slice(1);
     const mid = warm.find((r) => r.durationMs === median(warm.map((w) => w.durationMs)))!;
     const historyBytes = Number((await redis.call('MEMORY', 'USAGE', store.keys.history, 'SAMPLES', '0')) ?? 0);
-    return { label, warmMs: mid.durationMs, phases: mid.phases, firing: mid.firing, historyBytes };
+    return { label, warmMs: mid.durationMs, phases: mid.phases, firing: mid.firing, firingByPoll: reports.map((r) => r.firing), historyBytes };
   } finally {
     await removePrefix(redis, prefix);
     redis.disconnect();
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   const withRule = await run('with', benchRules(true), overviews, start, redisUrl);
 
   const line = (r: Run): string =>
-    `${r.label.padEnd(8)} warm poll ${String(r.warmMs).padStart(5)} ms  (load ${r.phases.load}, evaluate ${r.phases.evaluate}, commit ${r.phases.commit})  firing ${r.firing}  history ${r.historyBytes} B`;
+    `${r.label.padEnd(8)} warm poll ${String(r.warmMs).padStart(5)} ms  (load ${r.phases.load}, evaluate ${r.phases.evaluate}, commit ${r.phases.commit})  firing ${r.firingByPoll.join('/')}  history ${r.historyBytes} B`;
   process.stdout.write(`runs_out cost at ${count} items (${warehouses} warehouses), median of ${reps} warm polls; parsing the overview took ${Math.round(median(parseMs))} ms\n`);
   process.stdout.write(`${line(without)}\n${line(withRule)}\n`);
   const perItem = withRule.historyBytes / count;

@@ -5,7 +5,7 @@
 import type { Alert, Inhibit, Item, Rule, RuleSet, Silence, Where } from '../model';
 import { DEFAULT_MIN_HISTORY_MS, DEFAULT_RATE_HALF_LIFE_MS, WEIGHT_TOLERANCE, runsOutAt, trackId, weightAfter, type Forecast, type Track } from './forecast';
 import { compileGlobs, type GlobMatcher } from './glob';
-import { sharesOf, sharesText, sumByProduct, type ProductSum, type Share } from './network';
+import { itemsOfProducts, positiveElsewhere, sharesOf, sharesText, sumByProduct, type ProductSum } from './network';
 import { compileTemplate, type CompiledTemplate, type SummaryExtra } from './template';
 
 interface CompiledWhere {
@@ -286,16 +286,12 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
  * of its product in every other warehouse. One pass over the items, for the products that fire.
  */
 function addElsewhere(items: readonly Item[], local: ReadonlyArray<{ c: CompiledRule; alert: Alert; brand: string | null }>): void {
-  const wanted = new Set<string>();
-  for (const { alert } of local) wanted.add(alert.productId!);
-  const shares = sharesOf(items, wanted, null);
+  const byProduct = itemsOfProducts(items, local.map((l) => l.alert.productId!));
   for (const { c, alert, brand } of local) {
-    const list = shares.get(alert.productId!);
-    let elsewhere = 0;
-    if (list !== undefined) for (const s of list) if (s.warehouseId !== alert.warehouseId) elsewhere += s.available;
-    alert.availableElsewhere = elsewhere;
+    const list = byProduct.get(alert.productId!);
+    alert.availableElsewhere = positiveElsewhere(list, alert.warehouseId!);
     if (c.summary !== null) {
-      const extra: SummaryExtra | undefined = c.summary.uses('elsewhere') ? { elsewhere: sharesText(list, alert.warehouseId) } : undefined;
+      const extra: SummaryExtra | undefined = c.summary.uses('elsewhere') ? { elsewhere: sharesText(sharesOf(list, null), alert.warehouseId) } : undefined;
       summarize(c, alert, brand, extra);
     }
   }
@@ -327,10 +323,9 @@ function productAlert(c: CompiledRule, sum: ProductSum, active: readonly Compile
 /** The contributors text of network alerts, when the rule's summary asks for it (one more pass over the items). */
 function renderProductSummaries(c: CompiledRule, items: readonly Item[], fired: ReadonlyArray<{ alert: Alert; sum: ProductSum }>): void {
   if (c.summary === null || fired.length === 0) return;
-  let shares: Map<string, Share[]> | null = null;
-  if (c.summary.uses('contributors')) shares = sharesOf(items, new Set(fired.map((f) => f.sum.productId)), c.selects);
+  const byProduct = c.summary.uses('contributors') ? itemsOfProducts(items, fired.map((f) => f.sum.productId)) : null;
   for (const { alert, sum } of fired) {
-    summarize(c, alert, sum.first.brand, shares === null ? undefined : { contributors: sharesText(shares.get(sum.productId)) });
+    summarize(c, alert, sum.first.brand, byProduct === null ? undefined : { contributors: sharesText(sharesOf(byProduct.get(sum.productId), c.selects)) });
   }
 }
 

@@ -335,19 +335,30 @@ function fmix32(h: number): number {
  * add the 0x1f separator) so that another part can follow, as itemKey() joins its two ids.
  */
 function hashInto(text: string, lo: number, hi: number, open: boolean): void {
-  for (let i = 0; i < text.length; i++) {
+  // Two UTF-16 units per step: half the multiplications.
+  const n = text.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const c = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+    lo = Math.imul(lo ^ c, 0x01000193);
+    lo ^= lo >>> 13;
+    hi = Math.imul(hi ^ c, 0x5bd1e995);
+    hi ^= hi >>> 15;
+  }
+  if (i < n) {
     const c = text.charCodeAt(i);
     lo = Math.imul(lo ^ c, 0x01000193);
     hi = Math.imul(hi ^ c, 0x5bd1e995);
     hi ^= hi >>> 15;
   }
   if (open) {
-    hashed.lo = Math.imul(lo ^ 0x1f, 0x01000193);
-    hashed.hi = Math.imul(hi ^ 0x1f, 0x5bd1e995);
+    // Mixes the length in, so that the split between the two ids is part of the hash.
+    hashed.lo = Math.imul(lo ^ (n | 0x1f0000), 0x01000193);
+    hashed.hi = Math.imul(hi ^ (n | 0x1f0000), 0x5bd1e995);
     return;
   }
-  hashed.lo = fmix32(lo ^ text.length);
-  hashed.hi = fmix32(hi ^ Math.imul(text.length, 0x9e3779b1));
+  hashed.lo = fmix32(lo ^ n);
+  hashed.hi = fmix32(hi ^ Math.imul(n, 0x9e3779b1));
 }
 
 /** The 64-bit hash of an item (warehouseId + productId) as learnItems() computes it, for tests and tools. */

@@ -43,31 +43,45 @@ export interface Share {
 }
 
 /**
- * The positive `available` of each wanted product per warehouse (items `selects` keeps; null: all).
- * One pass over the items; only the wanted products cost more than a Set lookup.
+ * The items of each wanted product (in overview order). One Map lookup per item; the lists are
+ * short (one item per warehouse), so what is asked of them later costs little.
  */
-export function sharesOf(items: readonly Item[], wanted: ReadonlySet<string>, selects: ((item: Item) => boolean) | null): Map<string, Share[]> {
-  const out = new Map<string, Share[]>();
-  if (wanted.size === 0) return out;
+export function itemsOfProducts(items: readonly Item[], wanted: Iterable<string>): Map<string, Item[]> {
+  const out = new Map<string, Item[]>();
+  for (const p of wanted) if (!out.has(p)) out.set(p, []);
+  if (out.size === 0) return out;
   for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (!(item.available > 0) || !wanted.has(item.productId)) continue;
-    if (selects !== null && !selects(item)) continue;
-    let shares = out.get(item.productId);
-    if (shares === undefined) out.set(item.productId, (shares = []));
-    const same = shares.find((s) => s.warehouseId === item.warehouseId);
-    if (same !== undefined) same.available += item.available;
-    else shares.push({ warehouseId: item.warehouseId, warehouse: item.warehouse, available: item.available });
+    const list = out.get(items[i].productId);
+    if (list !== undefined) list.push(items[i]);
   }
   return out;
 }
 
-/** How many warehouses a contributors text names before it says "…". */
+/** The positive `available` of these items outside warehouse `except`. */
+export function positiveElsewhere(list: readonly Item[] | undefined, except: string): number {
+  let sum = 0;
+  if (list !== undefined) for (const item of list) if (item.available > 0 && item.warehouseId !== except) sum += item.available;
+  return sum;
+}
+
+/** The positive `available` of these items per warehouse (items `selects` keeps; null: all). */
+export function sharesOf(list: readonly Item[] | undefined, selects: ((item: Item) => boolean) | null): Share[] {
+  const shares: Share[] = [];
+  if (list === undefined) return shares;
+  for (const item of list) {
+    if (!(item.available > 0) || (selects !== null && !selects(item))) continue;
+    const same = shares.find((s) => s.warehouseId === item.warehouseId);
+    if (same !== undefined) same.available += item.available;
+    else shares.push({ warehouseId: item.warehouseId, warehouse: item.warehouse, available: item.available });
+  }
+  return shares;
+}
+
+/** How many warehouses a contributors text names before it says "+N more". */
 export const SHARES_LISTED = 3;
 
 /** `Markham 180, Oakville 60, +2 more`: the largest shares first (ties by name); `except` left out. */
-export function sharesText(shares: readonly Share[] | undefined, except: string | null = null): string {
-  if (shares === undefined) return '';
+export function sharesText(shares: readonly Share[], except: string | null = null): string {
   const list = shares
     .filter((s) => s.warehouseId !== except)
     .sort((a, b) => b.available - a.available || (a.warehouse ?? a.warehouseId).localeCompare(b.warehouse ?? b.warehouseId));
