@@ -1,8 +1,10 @@
 // SPEC 3.1: low_available of scope network (one alert per product over the selected warehouses),
 // availableElsewhere on item-scope alerts, and runs_out over a product's summed stock.
+import { toNoticeAlert } from '../../src/delivery/route';
 import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
 import { DEFAULT_RATE_HALF_LIFE_MS, trackId } from '../../src/engine/forecast';
 import type { Alert, Item } from '../../src/model';
+import { alertLine } from '../../src/notify/render/text';
 import { NOW, item, lowAvailable, ruleSet, silence } from './helpers';
 import { DAY, MINUTE, overviewOf, Poller, runsOut, seriesOf } from './series';
 
@@ -156,5 +158,20 @@ describe('runs_out, scope network', () => {
     expect(seriesOf(p.history, track, null, 'p1')).toMatchObject({ rate: before.rate, weight: before.weight, last: before.last });
     expect(p.last!.lifecycle!.events).toEqual([]);
     expect(p.last!.lifecycle!.alerts.map((a) => a.available)).toEqual([72]);
+  });
+});
+
+describe('notice lines (through the summary, which every renderer prints)', () => {
+  it("an item line of a warehouse at 0 says the stock elsewhere; a network line names the total and the largest contributors", () => {
+    const rules = [
+      lowAvailable({ name: 'out', below: 1, summary: '{{available_elsewhere}} available elsewhere: {{elsewhere}}' }),
+      lowAvailable({ name: 'low-network', scope: 'network', below: 300, summary: '{{available}} in all: {{contributors}}' }),
+    ];
+    const p = new Poller(compileRuleSet(ruleSet(rules)));
+    p.poll(NOW, overviewOf([toronto('p1', 0), markham('p1', 180), oakville('p1', 60)]));
+    const lines = p.last!.lifecycle!.events.map((e) => alertLine(toNoticeAlert(e)));
+    expect(lines).toHaveLength(2);
+    expect(lines.find((l) => l.includes('out'))).toContain('240 available elsewhere: Markham 180, Oakville 60');
+    expect(lines.find((l) => l.includes('low-network'))).toContain('240 in all: Markham 180, Oakville 60');
   });
 });
