@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { UserError } from '../errors';
 import { alertKey, RULE_TYPES, SEVERITIES, type Alert, type Overview } from '../model';
 import { compileRuleSet, evaluate, type CompiledRuleSet } from '../engine/evaluate';
+import { EMPTY_HISTORY } from '../engine/forecast';
 import type { AlertRecord } from '../engine/lifecycle';
 import { compareAlerts } from '../engine/sort';
 import { EMPTY_BOOKS, stepPoll, type PollBooks } from '../engine/step';
@@ -160,6 +161,8 @@ export function evaluateAgainst(
     compiled,
     nowMs,
     outcome: { overview },
+    // One overview has no history: runs_out learns nothing here (SPEC section 4).
+    history: EMPTY_HISTORY,
   });
   const lifecycle = step.lifecycle!;
   return {

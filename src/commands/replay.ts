@@ -5,6 +5,7 @@
 // disagree about who hears what. No Redis, nothing sent.
 import { UserError } from '../errors';
 import { compileRuleSet, type CompiledRuleSet } from '../engine/evaluate';
+import { EMPTY_HISTORY, type History } from '../engine/forecast';
 import type { AlertRecord } from '../engine/lifecycle';
 import { EMPTY_BOOKS, stepPoll, type PollBooks, type PollOutcome, type SourceEvent } from '../engine/step';
 import { alertNotices, routeEvents, sourceNotices, type DeliveryJobData, type PollTag } from '../delivery/route';
@@ -66,6 +67,7 @@ export interface ReplayedPoll {
 export class Replayer {
   private books: PollBooks = EMPTY_BOOKS;
   private alerts: ReadonlyMap<string, AlertRecord> = new Map();
+  private history: History = EMPTY_HISTORY;
   private gen = 0;
 
   constructor(readonly compiled: CompiledRuleSet) {}
@@ -73,7 +75,8 @@ export class Replayer {
   /** One poll at `atMs`; polls must come in time order. */
   step(atMs: number, outcome: PollOutcome): ReplayedPoll {
     const { ruleSet } = this.compiled;
-    const step = stepPoll({ books: this.books, alerts: this.alerts, compiled: this.compiled, nowMs: atMs, outcome });
+    const step = stepPoll({ books: this.books, alerts: this.alerts, compiled: this.compiled, nowMs: atMs, outcome, history: this.history });
+    this.history = step.history;
     // The daemon's generation grows with every poll, failed or not; it makes the notice ids.
     this.gen++;
     const poll: PollTag = { id: `${this.gen}-${atMs.toString(36)}`, gen: this.gen, nowMs: atMs };

@@ -3,8 +3,10 @@
 // prepared in compileRuleSet(); per item and rule the work is a numeric comparison, and only
 // items that fire cost a `where` match, a silence check and an Alert object.
 import type { Alert, Inhibit, Item, Rule, RuleSet, Silence, Where } from '../model';
+import { DEFAULT_MIN_HISTORY_MS, DEFAULT_RATE_HALF_LIFE_MS, WEIGHT_TOLERANCE, runsOutAt, trackId, weightAfter, type Forecast, type Track } from './forecast';
 import { compileGlobs, type GlobMatcher } from './glob';
-import { compileTemplate, type CompiledTemplate } from './template';
+import { itemsOfProducts, positiveElsewhere, sharesOf, sharesText, sumByProduct, type ProductSum } from './network';
+import { compileTemplate, type CompiledTemplate, type SummaryExtra } from './template';
 
 interface CompiledWhere {
   sku: GlobMatcher | null;
@@ -22,9 +24,15 @@ interface CompiledSilence {
 export interface CompiledRule {
   rule: Rule;
   where: CompiledWhere | null;
+  /** `where` as a test of one item; null: every item. */
+  selects: ((item: Item) => boolean) | null;
+  /** scope network: `where` without its `warehouse` key (which selects items, not products); null: every product. */
+  productWhere: CompiledWhere | null;
   summary: CompiledTemplate | null;
   /** The silences that can cover this rule's alerts (scoped to it or to every rule). */
   silences: CompiledSilence[];
+  /** runs_out: the table its rates are learned in. */
+  track: Track | null;
 }
 
 /** An `inhibit` entry with its rule-name globs compiled. */
@@ -41,6 +49,8 @@ export interface CompiledRuleSet {
   /** The rules in force, by name (what diffAlerts() takes as `rules`). */
   ruleByName: ReadonlyMap<string, Rule>;
   compiledByName: ReadonlyMap<string, CompiledRule>;
+  /** What the runs_out rules learn from (empty without one: then no history is kept). */
+  tracks: Track[];
 }
 
 function compileWhere(where: Where | undefined): CompiledWhere | null {
@@ -78,26 +88,53 @@ function matchesWhere(
   return true;
 }
 
+function itemTest(where: CompiledWhere | null): ((item: Item) => boolean) | null {
+  if (where === null) return null;
+  return (item) => matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand);
+}
+
 export function compileRuleSet(ruleSet: RuleSet): CompiledRuleSet {
   const silences: CompiledSilence[] = ruleSet.silences.map((silence) => ({
     silence,
     where: compileWhere(silence.where),
     untilMs: silence.untilMs,
   }));
-  const rules = ruleSet.rules.map(
-    (rule): CompiledRule => ({
+  const tracks = new Map<string, { track: Track; tests: Array<((item: Item) => boolean) | null> }>();
+  const rules = ruleSet.rules.map((rule): CompiledRule => {
+    const where = compileWhere(rule.where);
+    const selects = itemTest(where);
+    let track: Track | null = null;
+    if (rule.type === 'runs_out') {
+      const halfLifeMs = rule.rateHalfLifeMs ?? DEFAULT_RATE_HALF_LIFE_MS;
+      const id = trackId(rule.scope, halfLifeMs, rule.scope === 'network' ? rule.where?.warehouse : undefined);
+      let entry = tracks.get(id);
+      if (entry === undefined) tracks.set(id, (entry = { track: { id, scope: rule.scope, halfLifeMs, selects: null }, tests: [] }));
+      entry.tests.push(selects);
+      track = entry.track;
+    }
+    return {
       rule,
-      where: compileWhere(rule.where),
+      where,
+      selects,
+      productWhere: rule.scope === 'network' ? compileWhere(rule.where === undefined ? undefined : { ...rule.where, warehouse: undefined }) : null,
       summary: rule.summary === undefined ? null : compileTemplate(rule.summary),
       silences: silences.filter((s) => s.silence.rule === undefined || s.silence.rule === rule.name),
-    }),
-  );
+      track,
+    };
+  });
+  // A track follows the items any of its rules selects.
+  for (const { track, tests } of tracks.values()) {
+    if (tests.includes(null)) continue;
+    const all = tests as Array<(item: Item) => boolean>;
+    track.selects = all.length === 1 ? all[0] : (item) => all.some((test) => test(item));
+  }
   return {
     ruleSet,
     rules,
     inhibit: ruleSet.inhibit.map((inhibit) => ({ inhibit, when: compileGlobs([inhibit.when]), suppress: compileGlobs(inhibit.suppress) })),
     ruleByName: new Map(rules.map((c) => [c.rule.name, c.rule])),
     compiledByName: new Map(rules.map((c) => [c.rule.name, c])),
+    tracks: [...tracks.values()].map((e) => e.track),
   };
 }
 
@@ -138,7 +175,12 @@ function fire(compiled: CompiledRule, item: Item, active: readonly CompiledSilen
       active.length > 0 && silencedBy(active, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand),
     inhibited: false,
   };
-  if (compiled.summary !== null) alert.summary = compiled.summary.render(alert, item.brand, rule);
+  return alert;
+}
+
+/** Renders the rule's summary, once every field the alert carries is set. */
+function summarize(c: CompiledRule, alert: Alert, brand: string | null, extra?: SummaryExtra): Alert {
+  if (c.summary !== null) alert.summary = c.summary.render(alert, brand, c.rule, extra);
   return alert;
 }
 
@@ -161,9 +203,15 @@ export function evaluate(items: readonly Item[], compiled: CompiledRuleSet, nowM
   return evaluateOverview(items, compiled, nowMs).alerts;
 }
 
-export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleSet, nowMs: number): Evaluation {
+/**
+ * `forecast`: what the history has learned (stepPoll() passes it); without it (one overview and no
+ * history) runs_out rules fire nothing.
+ */
+export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleSet, nowMs: number, forecast?: Forecast): Evaluation {
   const alerts: Alert[] = [];
   const holding: Alert[] = [];
+  /** Item-scope low_available alerts: availableElsewhere (and then their summary) once all are known. */
+  const local: Array<{ c: CompiledRule; alert: Alert; brand: string | null }> = [];
   const count = items.length;
   for (const c of compiled.rules) {
     const rule = c.rule;
@@ -172,6 +220,10 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
     // One tight loop per rule type: the test in the loop is a comparison of two numbers.
     switch (rule.type) {
       case 'low_available': {
+        if (rule.scope === 'network') {
+          lowNetwork(c, items, active, alerts, holding);
+          break;
+        }
         // A rule without its threshold (the loader refuses one) never fires.
         const below = rule.below ?? Number.NEGATIVE_INFINITY;
         const clearAt = Math.max(rule.clearAt ?? below, below);
@@ -181,7 +233,9 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
           const quantity = withIncoming ? item.available + item.incoming : item.available;
           if (!(quantity < clearAt)) continue;
           if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-          (quantity < below ? alerts : holding).push(fire(c, item, active));
+          const alert = fire(c, item, active);
+          (quantity < below ? alerts : holding).push(alert);
+          local.push({ c, alert, brand: item.brand });
         }
         break;
       }
@@ -190,7 +244,7 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
           const item = items[i];
           if (!(item.reserved < 0)) continue;
           if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-          alerts.push(fire(c, item, active));
+          alerts.push(summarize(c, fire(c, item, active), item.brand));
         }
         break;
       case 'stale': {
@@ -199,7 +253,7 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
           const item = items[i];
           if (!(nowMs - item.updatedAtMs > olderThanMs)) continue;
           if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-          alerts.push(fire(c, item, active));
+          alerts.push(summarize(c, fire(c, item, active), item.brand));
         }
         break;
       }
@@ -208,13 +262,14 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
           const item = items[i];
           if (item.knownProduct && item.knownWarehouse) continue;
           if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-          alerts.push(fire(c, item, active));
+          alerts.push(summarize(c, fire(c, item, active), item.brand));
         }
         break;
       case 'stale_warehouse':
         staleWarehouses(c, items, nowMs, active, alerts);
         break;
       case 'runs_out':
+        if (forecast !== undefined) runsOut(c, items, nowMs, forecast, active, alerts);
         break;
       default: {
         const unreachable: never = rule.type;
@@ -222,7 +277,127 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
       }
     }
   }
+  if (local.length > 0) addElsewhere(items, local);
   return { alerts, holding };
+}
+
+/**
+ * SPEC 3.1: availableElsewhere of every item-scope low_available alert: the positive `available`
+ * of its product in every other warehouse. One pass over the items, for the products that fire.
+ */
+function addElsewhere(items: readonly Item[], local: ReadonlyArray<{ c: CompiledRule; alert: Alert; brand: string | null }>): void {
+  const byProduct = itemsOfProducts(items, local.map((l) => l.alert.productId!));
+  for (const { c, alert, brand } of local) {
+    const list = byProduct.get(alert.productId!);
+    alert.availableElsewhere = positiveElsewhere(list, alert.warehouseId!);
+    if (c.summary !== null) {
+      const extra: SummaryExtra | undefined = c.summary.uses('elsewhere') ? { elsewhere: sharesText(sharesOf(list, null), alert.warehouseId) } : undefined;
+      summarize(c, alert, brand, extra);
+    }
+  }
+}
+
+/** A network alert (SPEC 3.1): identity rule + productId, no warehouse, the levels are the sums. */
+function productAlert(c: CompiledRule, sum: ProductSum, active: readonly CompiledSilence[]): Alert {
+  const first = sum.first;
+  return {
+    rule: c.rule.name,
+    type: c.rule.type,
+    severity: c.rule.severity,
+    status: 'firing',
+    warehouseId: null,
+    warehouse: null,
+    productId: sum.productId,
+    sku: first.sku,
+    product: first.product,
+    available: sum.available,
+    incoming: sum.incoming,
+    reserved: sum.reserved,
+    updatedAt: sum.newest.updatedAt,
+    summary: null,
+    silenced: active.length > 0 && silencedBy(active, null, null, sum.productId, first.sku, first.brand),
+    inhibited: false,
+  };
+}
+
+/** The contributors text of network alerts, when the rule's summary asks for it (one more pass over the items). */
+function renderProductSummaries(c: CompiledRule, items: readonly Item[], fired: ReadonlyArray<{ alert: Alert; sum: ProductSum }>): void {
+  if (c.summary === null || fired.length === 0) return;
+  const byProduct = c.summary.uses('contributors') ? itemsOfProducts(items, fired.map((f) => f.sum.productId)) : null;
+  for (const { alert, sum } of fired) {
+    summarize(c, alert, sum.first.brand, byProduct === null ? undefined : { contributors: sharesText(sharesOf(byProduct.get(sum.productId), c.selects)) });
+  }
+}
+
+/** low_available, scope network: one alert per product whose summed quantity is low. */
+function lowNetwork(c: CompiledRule, items: readonly Item[], active: readonly CompiledSilence[], alerts: Alert[], holding: Alert[]): void {
+  const rule = c.rule;
+  const below = rule.below ?? Number.NEGATIVE_INFINITY;
+  const clearAt = Math.max(rule.clearAt ?? below, below);
+  const withIncoming = rule.countIncoming === true;
+  const fired: Array<{ alert: Alert; sum: ProductSum }> = [];
+  for (const sum of sumByProduct(items, c.selects)) {
+    const quantity = withIncoming ? sum.available + sum.incoming : sum.available;
+    if (!(quantity < clearAt)) continue;
+    const alert = productAlert(c, sum, active);
+    (quantity < below ? alerts : holding).push(alert);
+    fired.push({ alert, sum });
+  }
+  renderProductSummaries(c, items, fired);
+}
+
+/** `ratePerDay` as shown: three significant digits. */
+const shownRate = (rate: number): number => Number(rate.toPrecision(3));
+
+/** A projected stock-out to the minute (the poll's own time as it is). */
+const shownTime = (ms: number, nowMs: number): string => new Date(ms === nowMs ? ms : Math.round(ms / 60_000) * 60_000).toISOString();
+
+/** SPEC 3.2: the items (or, scope network, products) projected to run out within `within`. */
+function runsOut(c: CompiledRule, items: readonly Item[], nowMs: number, forecast: Forecast, active: readonly CompiledSilence[], out: Alert[]): void {
+  const rule = c.rule;
+  const view = c.track === null ? undefined : forecast.views.get(c.track.id);
+  // A rule without `within` (the loader refuses one) never fires.
+  if (view === undefined || rule.withinMs === undefined) return;
+  const { table } = view;
+  const minWeight = weightAfter(rule.minHistoryMs ?? DEFAULT_MIN_HISTORY_MS, view.track.halfLifeMs) * WEIGHT_TOLERANCE;
+  const withinMs = rule.withinMs;
+  const { rate, weight } = table;
+  if (view.slots !== undefined) {
+    const slots = view.slots;
+    const where = c.where;
+    for (let i = 0; i < items.length; i++) {
+      const k = slots[i];
+      if (k < 0 || !(rate[k] > 0)) continue;
+      const item = items[i];
+      const at = runsOutAt(rate[k], weight[k], item.available, minWeight, withinMs, nowMs);
+      if (at < 0) continue;
+      if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
+      const alert = fire(c, item, active);
+      alert.ratePerDay = shownRate(rate[k]);
+      alert.runsOutAt = shownTime(at, nowMs);
+      out.push(summarize(c, alert, item.brand));
+    }
+    return;
+  }
+  const products = view.products ?? [];
+  const slots = view.productSlots!;
+  const where = c.productWhere;
+  const fired: Array<{ alert: Alert; sum: ProductSum }> = [];
+  for (let p = 0; p < products.length; p++) {
+    const k = slots[p];
+    if (k < 0 || !(rate[k] > 0)) continue;
+    const sum = products[p];
+    const at = runsOutAt(rate[k], weight[k], sum.available, minWeight, withinMs, nowMs);
+    if (at < 0) continue;
+    const first = sum.first;
+    if (where !== null && !matchesWhere(where, null, null, sum.productId, first.sku, first.brand)) continue;
+    const alert = productAlert(c, sum, active);
+    alert.ratePerDay = shownRate(rate[k]);
+    alert.runsOutAt = shownTime(at, nowMs);
+    out.push(alert);
+    fired.push({ alert, sum });
+  }
+  renderProductSummaries(c, items, fired);
 }
 
 /**
@@ -266,8 +441,7 @@ function staleWarehouses(c: CompiledRule, items: readonly Item[], nowMs: number,
       silenced: active.length > 0 && silencedBy(active, warehouseId, sum.warehouse, null, null, null),
       inhibited: false,
     };
-    if (c.summary !== null) alert.summary = c.summary.render(alert, null, c.rule);
-    out.push(alert);
+    out.push(summarize(c, alert, null));
   }
 }
 
@@ -282,8 +456,9 @@ export function silenceChecker(compiled: CompiledRuleSet, nowMs: number): (alert
     if (c === undefined) return false;
     const active = c.silences.filter((s) => nowMs < s.untilMs);
     if (active.length === 0) return false;
+    // A network alert's item is its product's sums: it has no warehouse for a filter to match.
     return item !== undefined
-      ? silencedBy(active, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)
+      ? silencedBy(active, alert.warehouseId === null ? null : item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)
       : silencedBy(active, alert.warehouseId, alert.warehouse, alert.productId, alert.sku, null);
   };
 }

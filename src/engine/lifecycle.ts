@@ -41,8 +41,11 @@ export interface LifecycleInput {
   heldItems?: ReadonlySet<string>;
   /** false (a suspect overview, an unidentifiable item): nothing that stopped holding is resolved or dropped. */
   resolveAbsent: boolean;
-  /** The item now, for a resolved alert's current levels (and a silence's brand); undefined where it vanished. */
-  itemOf?: (warehouseId: string | null, productId: string | null) => Item | undefined;
+  /**
+   * The item now, for a resolved alert's current levels (and a silence's brand); undefined where it
+   * vanished. For a network alert (no warehouse) the rule's sums over its warehouses, as an item.
+   */
+  itemOf?: (warehouseId: string | null, productId: string | null, rule: string) => Item | undefined;
   /** Rules whose condition was edited since the previous poll: their pending alerts start over. */
   conditionChanged?: ReadonlySet<string>;
 }
@@ -230,7 +233,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const resolved: Alert[] = [];
   for (const before of resolving) {
     const rule = rules.get(before.alert.rule)!;
-    const item = itemOf?.(before.alert.warehouseId, before.alert.productId);
+    const item = itemOf?.(before.alert.warehouseId, before.alert.productId, before.alert.rule);
     const silenced = silencedNow(before.alert, item);
     const alert = toResolved(before.alert, item, rule, silenced);
     resolved.push(alert);

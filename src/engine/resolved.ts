@@ -26,6 +26,10 @@ export function toResolved(alert: Alert, item: Item | undefined, rule: Rule | un
     silenced,
     inhibited: false,
   };
+  // The last values it fired with (a resolved alert is not evaluated again).
+  if (alert.availableElsewhere !== undefined) resolved.availableElsewhere = alert.availableElsewhere;
+  if (alert.ratePerDay !== undefined) resolved.ratePerDay = alert.ratePerDay;
+  if (alert.runsOutAt !== undefined) resolved.runsOutAt = alert.runsOutAt;
   if (rule !== undefined) {
     resolved.summary = rule.summary === undefined ? null : compileTemplate(rule.summary).render(resolved, item?.brand ?? null, rule);
   }

@@ -5,6 +5,8 @@
 import { itemKey, type Item, type Overview } from '../model';
 import type { CompiledRuleSet } from './evaluate';
 import { evaluateOverview } from './evaluate';
+import { learn, type History } from './forecast';
+import { sumByProduct, type ProductSum } from './network';
 import { advanceAlerts, conditionOf, type AlertRecord, type LifecycleResult } from './lifecycle';
 
 /** Failed polls in a row before the default channels hear "source unreachable". */
@@ -42,6 +44,11 @@ export interface StepInput {
   compiled: CompiledRuleSet;
   nowMs: number;
   outcome: PollOutcome;
+  /**
+   * The runs_out rate history after the previous poll (Redis for the daemon, memory for replay);
+   * EMPTY_HISTORY for none, as for `eval` on one overview. Pass the previous result's `history` on.
+   */
+  history: History;
 }
 
 export interface StepResult {
@@ -52,6 +59,8 @@ export interface StepResult {
   suspect: boolean;
   /** Things worth a log line (in words). */
   warnings: string[];
+  /** The rate history after this poll: the input's own object when nothing was learned (a failed poll). */
+  history: History;
 }
 
 export function stepPoll(input: StepInput): StepResult {
@@ -65,6 +74,7 @@ export function stepPoll(input: StepInput): StepResult {
       source: tellNow ? [{ event: 'unreachable', detail: `${failStreak} polls failed in a row; last error: ${outcome.error}` }] : [],
       suspect: false,
       warnings: [],
+      history: input.history,
     };
   }
 
@@ -90,11 +100,27 @@ export function stepPoll(input: StepInput): StepResult {
   // Malformed items keep their alerts exactly as they were. One we cannot even identify could be
   // any item, so then nothing may resolve at all this poll.
   const heldItems = new Set<string>();
+  const heldProducts = new Set<string>();
   let unidentified = 0;
   for (const m of overview.malformed) {
-    if (m.warehouseId !== undefined && m.productId !== undefined) heldItems.add(itemKey(m.warehouseId, m.productId));
-    else unidentified++;
+    if (m.warehouseId !== undefined && m.productId !== undefined) {
+      heldItems.add(itemKey(m.warehouseId, m.productId));
+      // A product's sum over warehouses misses this item: its network alerts are held too.
+      heldItems.add(itemKey(null, m.productId));
+      heldProducts.add(m.productId);
+    } else unidentified++;
   }
+
+  // The rates learn before the rules read them. Sums over warehouses learn only from an overview
+  // that can vouch for every item of the product (a missing item would look like a sale).
+  const learned = learn({
+    history: input.history,
+    items: overview.items,
+    tracks: compiled.tracks,
+    nowMs,
+    heldProducts,
+    networkTrusted: !suspect && unidentified === 0,
+  });
 
   const conditions: Record<string, string> = {};
   const conditionChanged = new Set<string>();
@@ -106,12 +132,12 @@ export function stepPoll(input: StepInput): StepResult {
 
   const lifecycle = advanceAlerts({
     previous: input.alerts,
-    evaluation: evaluateOverview(overview.items, compiled, nowMs),
+    evaluation: evaluateOverview(overview.items, compiled, nowMs, learned.forecast),
     compiled,
     nowMs,
     heldItems,
     resolveAbsent: !suspect && unidentified === 0,
-    itemOf: itemLookup(overview.items, input.alerts),
+    itemOf: itemLookup(overview.items, input.alerts, compiled),
     conditionChanged,
   });
 
@@ -130,14 +156,20 @@ export function stepPoll(input: StepInput): StepResult {
     source,
     suspect,
     warnings,
+    history: learned.history,
   };
 }
 
 /**
  * The current item of an alert that may resolve. Only the items that had an alert are indexed
  * (by warehouse, then product), so the 200,000 items without one cost a lookup each, not a string key.
+ * A network alert's "item" is its product summed as its rule sums it (computed when first asked).
  */
-function itemLookup(items: readonly Item[], previous: ReadonlyMap<string, AlertRecord>): (w: string | null, p: string | null) => Item | undefined {
+function itemLookup(
+  items: readonly Item[],
+  previous: ReadonlyMap<string, AlertRecord>,
+  compiled: CompiledRuleSet,
+): (w: string | null, p: string | null, rule: string) => Item | undefined {
   const wanted = new Map<string, Set<string>>();
   for (const { alert } of previous.values()) {
     if (alert.warehouseId === null || alert.productId === null) continue;
@@ -151,5 +183,31 @@ function itemLookup(items: readonly Item[], previous: ReadonlyMap<string, AlertR
       if (wanted.get(item.warehouseId)?.has(item.productId)) found.set(itemKey(item.warehouseId, item.productId), item);
     }
   }
-  return (w, p) => (w === null || p === null ? undefined : found.get(itemKey(w, p)));
+  const sums = new Map<string, Map<string, Item>>();
+  const productOf = (p: string, rule: string): Item | undefined => {
+    let byProduct = sums.get(rule);
+    if (byProduct === undefined) {
+      byProduct = new Map();
+      const c = compiled.compiledByName.get(rule);
+      if (c !== undefined && c.rule.scope === 'network') for (const sum of sumByProduct(items, c.selects)) byProduct.set(sum.productId, productItem(sum));
+      sums.set(rule, byProduct);
+    }
+    return byProduct.get(p);
+  };
+  return (w, p, rule) => (p === null ? undefined : w === null ? productOf(p, rule) : found.get(itemKey(w, p)));
+}
+
+/** A product's sums in the shape of an item, without a warehouse (warehouseId is empty). */
+function productItem(sum: ProductSum): Item {
+  return {
+    ...sum.first,
+    warehouseId: '',
+    warehouse: null,
+    knownWarehouse: true,
+    available: sum.available,
+    incoming: sum.incoming,
+    reserved: sum.reserved,
+    updatedAt: sum.newest.updatedAt,
+    updatedAtMs: sum.newest.updatedAtMs,
+  };
 }

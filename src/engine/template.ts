@@ -21,11 +21,29 @@ export const SUMMARY_FIELDS = [
   'updatedAt',
   'below',
   'older_than',
+  // low_available of scope item: the stock of the product in the other warehouses
+  'available_elsewhere',
+  'elsewhere',
+  // scope network: the warehouses that hold the product's stock
+  'contributors',
+  // runs_out
+  'rate_per_day',
+  'runs_out_at',
+  'within',
 ] as const;
 
 export type SummaryField = (typeof SUMMARY_FIELDS)[number];
 
 const FIELD_SET: ReadonlySet<string> = new Set(SUMMARY_FIELDS);
+
+/**
+ * Texts that only the evaluation can know (they need the whole overview): `elsewhere` and
+ * `contributors`, e.g. `Markham 180, Oakville 60`. Absent: rendered as missing.
+ */
+export interface SummaryExtra {
+  elsewhere?: string;
+  contributors?: string;
+}
 
 /** `{{ name }}`, spaces inside the braces allowed. */
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -50,9 +68,27 @@ export function unknownPlaceholders(template: string): string[] {
   return unknown;
 }
 
-function fieldValue(field: SummaryField, alert: Alert, brand: string | null, rule: Rule | undefined): string {
+function fieldValue(field: SummaryField, alert: Alert, brand: string | null, rule: Rule | undefined, extra: SummaryExtra | undefined): string {
   let value: string | number | null | undefined;
   switch (field) {
+    case 'available_elsewhere':
+      value = alert.availableElsewhere;
+      break;
+    case 'elsewhere':
+      value = extra?.elsewhere === '' ? null : extra?.elsewhere;
+      break;
+    case 'contributors':
+      value = extra?.contributors === '' ? null : extra?.contributors;
+      break;
+    case 'rate_per_day':
+      value = alert.ratePerDay;
+      break;
+    case 'runs_out_at':
+      value = alert.runsOutAt;
+      break;
+    case 'within':
+      value = rule?.withinMs === undefined ? null : formatDuration(rule.withinMs);
+      break;
     case 'brand':
       value = brand === '' ? null : brand;
       break;
@@ -94,10 +130,15 @@ export class CompiledTemplate {
     this.literals.push(literal + source.slice(last));
   }
 
-  render(alert: Alert, brand: string | null, rule?: Rule): string {
+  /** Whether the template has this placeholder (some are costly to compute). */
+  uses(field: SummaryField): boolean {
+    return this.fields.includes(field);
+  }
+
+  render(alert: Alert, brand: string | null, rule?: Rule, extra?: SummaryExtra): string {
     let out = this.literals[0];
     for (let i = 0; i < this.fields.length; i++) {
-      out += fieldValue(this.fields[i], alert, brand, rule) + this.literals[i + 1];
+      out += fieldValue(this.fields[i], alert, brand, rule, extra) + this.literals[i + 1];
     }
     return oneLineText(out);
   }

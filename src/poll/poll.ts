@@ -76,6 +76,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
   const state = await deps.store.load();
   lap('load');
   const { meta } = state;
+  for (const line of state.historyProblems) deps.log.warn(line);
   const poll: PollTag = { id: `${meta.gen + 1}-${nowMs.toString(36)}`, gen: meta.gen + 1, nowMs };
   const report: PollReport = {
     ok: overview !== null,
@@ -100,6 +101,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     compiled,
     nowMs,
     outcome: overview !== null ? { overview } : { error: fetchError ?? 'unknown error' },
+    history: state.history,
   });
   for (const line of step.warnings) deps.log.warn(line);
   const outbox: OutboxEntry[] = step.source
@@ -110,6 +112,8 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     meta: { ...step.books, lastPollAtMs: nowMs, lastPollOk: overview !== null },
     outbox,
   };
+  // The rates learned by this poll, in its own commit (nothing to write when there is none, before or after).
+  if (step.history !== state.history && (step.history.size > 0 || state.history.size > 0)) commit.history = step.history;
   const lifecycle = step.lifecycle;
   if (lifecycle === null) {
     commit.meta.lastPollError = fetchError;

@@ -9,6 +9,8 @@ export interface StateKeys {
   alerts: string;
   /** Hash: notices committed by a poll and not yet handed to their queues. */
   outbox: string;
+  /** Hash of binary fields: the runs_out selling-rate history (state/history.ts). */
+  history: string;
   /** List per digest channel: events waiting for its next digest. */
   digestEvents(channel: string): string;
   /** List per digest channel: events a digest tick has claimed. */
@@ -29,6 +31,7 @@ export function stateKeys(prefix: string): StateKeys {
     meta: `${base}:meta`,
     alerts: `${base}:alerts`,
     outbox: `${base}:outbox`,
+    history: `${base}:history`,
     digestEvents: (channel) => `${base}:digest:${channel}`,
     digestClaim: (channel) => `${base}:digest-claim:${channel}`,
     digestBook: `${base}:digest-last`,

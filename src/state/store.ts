@@ -13,9 +13,11 @@
 // land in the outbox hash first and are moved to the delivery queues afterwards under job ids
 // that are their outbox ids, so moving them twice (after a crash) adds nothing twice.
 import type { Redis } from 'ioredis';
+import type { History } from '../engine/forecast';
 import type { AlertRecord } from '../engine/lifecycle';
 import type { PollBooks } from '../engine/step';
 import { alertKey, type Alert, type RuleType, type Severity } from '../model';
+import { decodeHistory, historyFields } from './history';
 import { stateKeys, type StateKeys } from './keys';
 
 /** Poll bookkeeping kept in the meta hash: the engine's books plus what the daemon reports. */
@@ -32,6 +34,10 @@ export interface PollMeta extends PollBooks {
 export interface LoadedState {
   meta: PollMeta;
   alerts: Map<string, AlertRecord>;
+  /** The runs_out rate history (history.ts); empty without runs_out rules. */
+  history: History;
+  /** Tracks of the history that could not be read (their rates start over), in words. */
+  historyProblems: string[];
 }
 
 /** One notice waiting to be queued: `id` becomes the BullMQ job id. */
@@ -59,6 +65,8 @@ export interface Commit {
   alertsDel?: string[];
   outbox?: OutboxEntry[];
   digest?: DigestEntry[];
+  /** The whole rate history after this poll (replaces the stored one); absent: leave it as it is. */
+  history?: History;
 }
 
 // Redis takes big commands, but one HSET of 400,000 arguments holds a lot of memory on both sides.
@@ -88,10 +96,15 @@ export class StateStore {
   }
 
   async load(): Promise<LoadedState> {
-    const [meta, alerts] = await Promise.all([this.redis.hgetall(this.keys.meta), this.redis.hgetall(this.keys.alerts)]);
+    const [meta, alerts, history] = await Promise.all([
+      this.redis.hgetall(this.keys.meta),
+      this.redis.hgetall(this.keys.alerts),
+      this.redis.hgetallBuffer(this.keys.history),
+    ]);
     const alertMap = new Map<string, AlertRecord>();
     for (const key in alerts) alertMap.set(key, decodeAlertRecord(key, alerts[key]));
-    return { meta: decodeMeta(meta), alerts: alertMap };
+    const decoded = decodeHistory(history);
+    return { meta: decodeMeta(meta), alerts: alertMap, history: decoded.history, historyProblems: decoded.problems };
   }
 
   /** Writes everything in `c` atomically; false (and nothing written) when another poll committed first. */
@@ -114,6 +127,11 @@ export class StateStore {
       if (e.channel !== undefined && e.order !== undefined) tx.zadd(this.orderKey(e.channel), 'NX', e.order, e.id);
     }
     for (const d of c.digest ?? []) tx.rpush(keys.digestEvents(d.channel), d.json);
+    if (c.history !== undefined) {
+      // Whole, every poll: the tables are rewritten by every poll anyway (ages, last levels).
+      tx.del(keys.history);
+      for (const [field, bytes] of historyFields(c.history)) tx.hset(keys.history, field, bytes);
+    }
     tx.hset(keys.meta, { ...encodeMeta(c.meta), gen: String(c.expectedGen + 1) });
     const result = await tx.exec();
     if (result === null) return false;

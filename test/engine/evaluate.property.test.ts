@@ -68,6 +68,12 @@ function naiveEvaluate(items: Item[], rules: Rule[], silences: Silence[], now: n
         summary: r.summary === undefined ? null : `${it.sku ?? '-'}:${it.available}`,
         silenced,
         inhibited: false,
+        // SPEC 3.1: the positive stock of the product in every other warehouse.
+        ...(r.type === 'low_available' && {
+          availableElsewhere: items
+            .filter((o) => o.productId === it.productId && o.warehouseId !== it.warehouseId && o.available > 0)
+            .reduce((sum, o) => sum + o.available, 0),
+        }),
       });
     }
   }

@@ -105,6 +105,7 @@ describe('evaluate: rule types', () => {
       'summary',
       'silenced',
       'inhibited',
+      'availableElsewhere',
     ]);
     expect(a).toEqual({
       rule: 'low-available',
@@ -123,6 +124,7 @@ describe('evaluate: rule types', () => {
       summary: null,
       silenced: false,
       inhibited: false,
+      availableElsewhere: 0,
     });
   });
 
