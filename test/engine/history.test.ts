@@ -5,7 +5,9 @@ import IORedis from 'ioredis';
 import { compileRuleSet } from '../../src/engine/evaluate';
 import { DEFAULT_RATE_HALF_LIFE_MS, trackId, type SeriesTable } from '../../src/engine/forecast';
 import { createLogger } from '../../src/log';
+import type { NoticeAlert } from '../../src/notify';
 import { runPoll } from '../../src/poll/poll';
+import { Replayer } from '../../src/commands/replay';
 import { decodeHistory, encodeTable, historyFields, PIECE_BYTES, RECORD_BYTES } from '../../src/state/history';
 import { StateStore } from '../../src/state/store';
 import { cleanPrefix, REDIS_URL, uniquePrefix } from '../support/stand-ins';
@@ -93,6 +95,8 @@ describe('the daemon learns rates in Redis, across restarts, as replay learns in
     prefixes.push(prefix);
     const compiled = compileRuleSet(ruleSet([runsOut({ minHistoryMs: DAY, withinMs: 10 * DAY, repeatEveryMs: null })]));
     const memory = new Poller(compiled);
+    const replayer = new Replayer(compiled);
+    const replayed: NoticeAlert[] = [];
     const times: number[] = [];
     for (let t = T0; t <= T0 + 3 * DAY; t += 60 * MINUTE) times.push(t);
 
@@ -110,6 +114,7 @@ describe('the daemon learns rates in Redis, across restarts, as replay learns in
       expect(report.committed).toBe(true);
       notices.push(...report.notices);
       memory.poll(t, overviewAt(t));
+      replayed.push(...replayer.step(t, { overview: overviewAt(t) }).told.flatMap((told) => told.alerts));
     }
     try {
       const loaded = await store.load();
@@ -123,6 +128,10 @@ describe('the daemon learns rates in Redis, across restarts, as replay learns in
       expect(stored[0].ratePerDay).toBeCloseTo(10, 0);
       // One notice: the day the first day of history was complete.
       expect(notices).toHaveLength(1);
+      // And `replay` over the same overviews tells exactly the alert the daemon queued.
+      const sent = (await store.pendingOutbox()).flatMap((e) => (e.data as { notice: { alerts?: NoticeAlert[] } }).notice.alerts ?? []);
+      expect(sent).toHaveLength(1);
+      expect(replayed).toEqual(sent);
     } finally {
       redis.disconnect();
     }
