@@ -3,13 +3,14 @@
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue, Worker, type Job } from 'bullmq';
-import IORedis, { type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuleError } from '../rules';
 import { fetchOverview } from '../source/client';
 import { StateStore, type OutboxEntry } from '../state/store';
+import { createRedis, describeRedis, openConnection, type RedisConnection } from '../state/redis';
 import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, type Transports } from '../delivery/worker';
 import { DIGEST_QUEUE, Digests } from '../digest/digest';
 import { closeHttp, json, startHttp, type Route } from '../web/http';
@@ -28,6 +29,12 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const RULES_CHECK_MS = 2_000;
 /** How often the outbox is swept for notices a crashed poll committed but did not queue. */
 const OUTBOX_SWEEP_MS = 15_000;
+/** How long start-up waits for Redis (an unreachable Sentinel is otherwise retried forever). */
+const REDIS_START_TIMEOUT_MS = 10_000;
+/** /healthz turns 503 when no poll has succeeded for this many poll intervals (SPEC section 6). */
+export const POLL_LAG_INTERVALS = 3;
+/** At most this long between two looks at the last successful poll (any daemon's), for the lag check. */
+const POLL_LAG_CHECK_MS = 10_000;
 
 export interface DaemonOptions {
   config: Config;
@@ -37,7 +44,7 @@ export interface DaemonOptions {
   schedule: boolean;
   /** Default: Slack webhooks and SMTP. The demo prints instead. */
   transports?: Transports;
-  /** Where HTTP binds (HTTP_PORT gives the port). Default 0.0.0.0. */
+  /** Where HTTP binds (HTTP_PORT gives the port). Default: HTTP_HOST. */
   httpHost?: string;
 }
 
@@ -45,8 +52,8 @@ export class Daemon {
   readonly metrics = new Metrics();
   readonly rules: RulesHolder;
   readonly store: StateStore;
-  private readonly queueConn: Redis;
-  private readonly fastConn: Redis;
+  private readonly queueConn: RedisConnection;
+  private readonly fastConn: RedisConnection;
   readonly queues: Record<string, Queue>;
   private readonly workers: Worker[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
@@ -56,6 +63,12 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private redisDownSince: number | null = null;
   private lastRedisError: string | null = null;
+  /**
+   * The last successful poll (of any daemon) as this daemon saw it: the poll's own time, and this
+   * daemon's clock when it first saw it. The lag check uses the latter only, so that daemons whose
+   * clocks disagree never judge each other's polls late.
+   */
+  private lastSuccessSeen: { atMs: number | null; seenAtMs: number } = { atMs: null, seenAtMs: Date.now() };
   /** Routes other modules add to the HTTP server (the status page). */
   readonly routes: Record<string, Route> = {};
 
@@ -65,13 +78,13 @@ export class Daemon {
   ) {
     const { config, log } = opts;
     this.rules = rules;
-    // BullMQ needs maxRetriesPerRequest: null (its blocking calls wait for Redis to come back).
-    this.queueConn = new IORedis(config.redisUrl, { maxRetriesPerRequest: null });
-    // State, health and pacing fail fast instead, so a poll or a health check never hangs on a dead Redis.
-    this.fastConn = new IORedis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, lazyConnect: true });
-    for (const conn of [this.queueConn, this.fastConn]) conn.on('error', (err) => this.redisError(err));
+    // Queues and workers wait for Redis to come back; state, health and pacing fail fast instead,
+    // so a poll or a health check never hangs on a dead Redis (see createRedis).
+    this.queueConn = createRedis(config, 'queue');
+    this.fastConn = createRedis(config, 'state');
+    for (const conn of [this.queueConn, this.fastConn]) conn.on('error', (err: Error) => this.redisError(err));
     this.fastConn.on('ready', () => this.redisBack());
-    this.store = new StateStore(this.fastConn, config.prefix);
+    this.store = new StateStore(this.stateRedis, config.prefix);
     const queueOpts = { connection: this.queueConn, prefix: config.prefix };
     this.queues = {
       [POLL_QUEUE]: new Queue(POLL_QUEUE, queueOpts),
@@ -108,11 +121,12 @@ export class Daemon {
     const { config, log, schedule } = this.opts;
     try {
       // BullMQ connects the queue connection itself; the fast one is ours to open.
-      await this.fastConn.connect();
-      await Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady()));
+      await openConnection(this.fastConn, REDIS_START_TIMEOUT_MS);
+      await withTimeout(Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady())), REDIS_START_TIMEOUT_MS);
     } catch (err) {
-      throw new UserError(`cannot reach Redis at ${redisAddress(config.redisUrl)}: ${this.lastRedisError ?? oneLine(err)}`);
+      throw new UserError(`cannot reach ${describeRedis(config)}: ${this.lastRedisError ?? oneLine(err)}`);
     }
+    this.lastSuccessSeen = { atMs: (await this.store.loadMeta()).lastSuccessAtMs, seenAtMs: Date.now() };
     const rs = this.rules.current.ruleSet;
     log.info(
       { rules: rs.rules.length, channels: Object.keys(rs.channels).length, silences: rs.silences.length, prefix: config.prefix, pollEveryMs: config.pollEveryMs },
@@ -130,8 +144,8 @@ export class Daemon {
       stalledInterval: config.jobLockMs,
       maxStalledCount: 50,
     };
-    const order = new ChannelOrder(this.fastConn, this.store, (id) => this.jobState(id));
-    const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.fastConn, prefix: config.prefix, log };
+    const order = new ChannelOrder(this.stateRedis, this.store, (id) => this.jobState(id));
+    const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.stateRedis, prefix: config.prefix, log };
     for (const kind of ['slack', 'email'] as const) {
       const worker = new Worker(DELIVERY_QUEUES[kind], deliveryProcessor(kind, deliveryDeps), { ...workerOpts, concurrency: kind === 'email' ? 4 : 2 });
       this.watchWorker(worker, kind);
@@ -150,12 +164,14 @@ export class Daemon {
       );
       this.every(RULES_CHECK_MS, () => this.rules.refresh());
       this.every(OUTBOX_SWEEP_MS, () => this.flushOutbox().then(() => undefined));
+      this.every(Math.min(config.pollEveryMs, POLL_LAG_CHECK_MS), () => this.lookAtLastSuccess().catch((err: Error) => this.redisError(err)));
       // Digest schedulers follow the email channels with `digest`: at start, and on every rules change.
       this.digests = new Digests({
         queue: this.queues[DIGEST_QUEUE],
         emailQueue: this.queues[DELIVERY_QUEUES.email],
-        workerConnection: this.queueConn,
-        redis: this.fastConn,
+        // Handed to BullMQ's Worker, which takes a Cluster as well; Digests types it as the single-server class.
+        workerConnection: this.queueConn as Redis,
+        redis: this.stateRedis,
         store: this.store,
         rules: () => this.rules.current,
         prefix: config.prefix,
@@ -172,11 +188,21 @@ export class Daemon {
     Object.assign(this.routes, statusRoutes(this));
     this.routes['/metrics'] = async () => {
       await this.collectQueueDepths();
+      await this.lookAtLastSuccess().catch((err: Error) => this.redisError(err));
       return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
     };
     if (config.httpPort !== 0 && schedule) {
-      this.server = await startHttp(config.httpPort, this.opts.httpHost ?? '0.0.0.0', this.routes, log);
+      this.server = await startHttp({ port: config.httpPort, host: this.opts.httpHost ?? config.httpHost, auth: config.httpAuth, routes: this.routes, log });
     }
+  }
+
+  /**
+   * The state connection as the modules that use it type it. They run only commands that a
+   * Cluster connection has too, on keys that share the prefix's hash tag; their parameter types
+   * still name the single-server class.
+   */
+  private get stateRedis(): Redis {
+    return this.fastConn as Redis;
   }
 
   get httpPort(): number | null {
@@ -188,7 +214,7 @@ export class Daemon {
     const { config, log } = this.opts;
     if (this.fastConn.status !== 'ready') {
       // Just after an outage BullMQ's connection may be back before ours: say so plainly.
-      throw new Error(`Redis at ${redisAddress(config.redisUrl)} is not answering yet; poll skipped`);
+      throw new Error(`${describeRedis(config)} is not answering yet; poll skipped`);
     }
     this.rules.refresh();
     const end = this.metrics.pollDuration.startTimer();
@@ -210,6 +236,7 @@ export class Daemon {
       this.metrics.malformed.set(report.malformed);
       this.metrics.setFiring(report.firingByRule);
     }
+    if (report.ok) this.sawSuccess(Date.now());
     return report;
   }
 
@@ -278,6 +305,7 @@ export class Daemon {
     let pollOk = true;
     if (redis === 'ok') {
       const meta = await this.store.loadMeta();
+      this.sawSuccess(meta.lastSuccessAtMs);
       pollOk = meta.lastPollOk !== false;
       lastPoll = {
         state: meta.lastPollOk === null ? 'no poll yet' : meta.lastPollOk ? 'ok' : 'failed',
@@ -287,15 +315,42 @@ export class Daemon {
         lastSuccessAt: meta.lastSuccessAtMs === null ? null : new Date(meta.lastSuccessAtMs).toISOString(),
       };
     }
-    const ok = redis === 'ok' && pollOk;
-    const reasons = [redis !== 'ok' ? `Redis ${redis}` : null, !pollOk ? `last poll failed: ${lastPoll.error}` : null].filter(Boolean);
+    const lag = this.pollLag();
+    const ok = redis === 'ok' && pollOk && !lag.late;
+    const reasons = [
+      redis !== 'ok' ? `Redis ${redis}` : null,
+      !pollOk ? `last poll failed: ${lastPoll.error}` : null,
+      lag.late ? `no poll has succeeded for ${seconds(lag.sinceMs)} (limit: ${POLL_LAG_INTERVALS} poll intervals, ${seconds(lag.limitMs)}): is the scheduler running?` : null,
+    ].filter(Boolean);
     return json(ok ? 200 : 503, {
       status: ok ? 'ok' : 'unhealthy',
       reasons,
       redis,
       lastPoll,
+      pollLag: { secondsSinceSuccess: Math.round(lag.sinceMs / 1000), limitSeconds: Math.round(lag.limitMs / 1000) },
       rules: { loadedAt: new Date(this.rules.loadedAtMs).toISOString(), refusedChange: this.rules.refused },
     });
+  }
+
+  /**
+   * How long since this daemon last saw a poll succeed (its own or another daemon's), by its own
+   * clock. Right after start it counts from the start: a deployment gets 3 intervals for a first poll.
+   */
+  private pollLag(): { sinceMs: number; limitMs: number; late: boolean } {
+    const limitMs = POLL_LAG_INTERVALS * this.opts.config.pollEveryMs;
+    const sinceMs = Math.max(0, Date.now() - this.lastSuccessSeen.seenAtMs);
+    return { sinceMs, limitMs, late: this.opts.schedule && sinceMs > limitMs };
+  }
+
+  /** Notes a successful poll's time (as written by whichever daemon ran it), once per poll. */
+  private sawSuccess(atMs: number | null): void {
+    if (atMs === null || atMs === this.lastSuccessSeen.atMs) return;
+    this.lastSuccessSeen = { atMs, seenAtMs: Date.now() };
+    this.metrics.lastSuccessfulPoll.set(atMs / 1000);
+  }
+
+  private async lookAtLastSuccess(): Promise<void> {
+    this.sawSuccess((await this.store.loadMeta()).lastSuccessAtMs);
   }
 
   private async collectQueueDepths(): Promise<void> {
@@ -382,14 +437,10 @@ export class Daemon {
   }
 }
 
-/** host:port of a Redis URL, never its password. */
-export function redisAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || 6379}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
+export { redisAddress } from '../state/redis';
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
 }
 
 export function sleep(ms: number): Promise<void> {
