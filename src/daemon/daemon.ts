@@ -63,6 +63,8 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private redisDownSince: number | null = null;
   private lastRedisError: string | null = null;
+  /** Set once start-up has reached Redis. */
+  private connected = false;
   /**
    * The last successful poll (of any daemon) as this daemon saw it: the poll's own time, and this
    * daemon's clock when it first saw it. The lag check uses the latter only, so that daemons whose
@@ -126,6 +128,7 @@ export class Daemon {
     } catch (err) {
       throw new UserError(`cannot reach ${describeRedis(config)}: ${this.lastRedisError ?? oneLine(err)}`);
     }
+    this.connected = true;
     this.lastSuccessSeen = { atMs: (await this.store.loadMeta()).lastSuccessAtMs, seenAtMs: Date.now() };
     const rs = this.rules.current.ruleSet;
     log.info(
@@ -398,6 +401,8 @@ export class Daemon {
 
   private redisError(err: Error): void {
     this.lastRedisError = oneLine(err);
+    // Before start-up has reached Redis, the error goes into the one line start-up fails with.
+    if (!this.connected) return;
     // ioredis retries every few hundred ms while Redis is away: one line when it goes, then quiet.
     if (this.redisDownSince === null) {
       this.redisDownSince = Date.now();
@@ -420,6 +425,8 @@ export class Daemon {
 
   private async doStop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    // Start-up never reached Redis: nothing is in hand, and closing the queues would wait on connections still retrying.
+    if (!this.connected) for (const conn of [this.queueConn, this.fastConn]) conn.disconnect();
     await this.digests?.close();
     if (this.server) await closeHttp(this.server);
     await Promise.all(
