@@ -13,7 +13,8 @@ export type RedisConnection = Redis | Cluster;
  * - `state`: the state store, locks, health and the status page. Fails fast (no offline queue, one
  *   retry), so a poll or a health check reports a dead Redis instead of hanging on it. Opened by
  *   the caller (`lazyConnect`), so that start-up can tell "unreachable" apart.
- * - `admin`: short-lived tools (the demo's cleanup, the benchmark): fails fast, connects at once.
+ * - `admin`: short-lived tools (the demo's cleanup): connects at once, commands wait for the
+ *   connection but are not retried.
  */
 export type RedisPurpose = 'queue' | 'state' | 'admin';
 
@@ -23,6 +24,7 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 export function createRedis(settings: RedisSettings, purpose: RedisPurpose): RedisConnection {
   const fast = purpose !== 'queue';
+  const offlineQueue = purpose !== 'state';
   const perConnection: RedisOptions = {
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: fast ? 1 : null,
@@ -37,11 +39,11 @@ export function createRedis(settings: RedisSettings, purpose: RedisPurpose): Red
   const topology = settings.redis;
   switch (topology.kind) {
     case 'server':
-      return new Redis(settings.redisUrl, { ...perConnection, enableOfflineQueue: !fast });
+      return new Redis(settings.redisUrl, { ...perConnection, enableOfflineQueue: offlineQueue });
     case 'cluster': {
       const options: ClusterOptions = {
         redisOptions: { ...perConnection, lazyConnect: false, ...credentials },
-        enableOfflineQueue: !fast,
+        enableOfflineQueue: offlineQueue,
         lazyConnect: purpose === 'state',
         // After a master dies its replica takes the slots over (cluster-node-timeout plus an
         // election): commands to that slot are retried meanwhile, and the slot map is asked for
@@ -60,7 +62,7 @@ export function createRedis(settings: RedisSettings, purpose: RedisPurpose): Red
       return new Redis({
         ...perConnection,
         ...credentials,
-        enableOfflineQueue: !fast,
+        enableOfflineQueue: offlineQueue,
         sentinels: topology.sentinels.map(nodeOf),
         name: topology.masterName,
         role: 'master',
@@ -126,6 +128,13 @@ export async function openConnection(conn: RedisConnection, timeoutMs: number): 
 
 /** Every key matching `pattern`, from every master (a Cluster's keys are spread over its masters). */
 export async function scanKeys(conn: RedisConnection, pattern: string): Promise<string[]> {
+  if (conn instanceof Cluster && conn.status !== 'ready') {
+    // The masters are known once the slot map is.
+    await new Promise<void>((resolve, reject) => {
+      conn.once('ready', () => resolve());
+      conn.once('end', () => reject(new Error('the cluster connection closed before it was ready')));
+    });
+  }
   const nodes = conn instanceof Cluster ? conn.nodes('master') : [conn];
   const keys: string[] = [];
   for (const node of nodes) {
