@@ -10,7 +10,7 @@ import type { Logger } from '../log';
 import { formatRuleError } from '../rules';
 import { fetchOverview } from '../source/client';
 import { StateStore, type OutboxEntry } from '../state/store';
-import { createRedis, describeRedis, openConnection, type RedisConnection } from '../state/redis';
+import { createRedis, describeRedis, openConnection, redisClockMs, type RedisConnection } from '../state/redis';
 import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, type Transports } from '../delivery/worker';
 import { DIGEST_QUEUE, Digests } from '../digest/digest';
 import { closeHttp, json, startHttp, type Route } from '../web/http';
@@ -220,6 +220,9 @@ export class Daemon {
       throw new Error(`${describeRedis(config)} is not answering yet; poll skipped`);
     }
     this.rules.refresh();
+    // Redis's clock, not this host's: every daemon of a deployment then measures alert times
+    // (for, keep_firing_for, repeat_every) on one clock, however far apart theirs are.
+    const nowMs = await redisClockMs(this.fastConn, this.store.keys.meta);
     const end = this.metrics.pollDuration.startTimer();
     const report = await runPoll(
       {
@@ -230,7 +233,7 @@ export class Daemon {
         fetchOverview: () =>
           fetchOverview({ apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs }),
       },
-      Date.now(),
+      nowMs,
     );
     end();
     this.metrics.polls.inc({ outcome: report.ok ? 'ok' : 'failed' });

@@ -147,3 +147,13 @@ export async function scanKeys(conn: RedisConnection, pattern: string): Promise<
   }
   return keys;
 }
+
+/**
+ * The Redis server's clock, in ms, read on the node that holds `key` (on a Cluster, the slot's
+ * master: the same node for every daemon of a deployment). Daemons that take their "now" from here
+ * agree on it however far apart their own clocks are.
+ */
+export async function redisClockMs(conn: RedisConnection, key: string): Promise<number> {
+  const [seconds, micros] = (await conn.eval("return redis.call('TIME')", 1, key)) as [string | number, string | number];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
