@@ -3,7 +3,7 @@
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Config } from '../config';
 import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
@@ -25,6 +25,8 @@ export const POLL_QUEUE = 'poll';
 const POLL_SCHEDULER_ID = 'poll';
 /** How long shutdown waits for the job in hand before it stops anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long a forced close may take before its connection is just cut. */
+const FORCED_CLOSE_MS = 3000;
 /** How often the rule files are checked for changes (a poll also checks before it starts). */
 const RULES_CHECK_MS = 2_000;
 /** How often the outbox is swept for notices a crashed poll committed but did not queue. */
@@ -56,10 +58,13 @@ export class Daemon {
   private readonly fastConn: RedisConnection;
   readonly queues: Record<string, Queue>;
   private readonly workers: Worker[] = [];
+  /** The workers restartWorkers may replace, with how to make each again. */
+  private readonly restartable: Array<{ make: () => Worker; worker: Worker }> = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly transports: Transports;
   private server: http.Server | null = null;
   private digests: Digests | null = null;
+  private digestWorker: Worker | null = null;
   private stopping: Promise<void> | null = null;
   private redisDownSince: number | null = null;
   private lastRedisError: string | null = null;
@@ -129,6 +134,7 @@ export class Daemon {
       throw new UserError(`cannot reach ${describeRedis(config)}: ${this.lastRedisError ?? oneLine(err)}`);
     }
     this.connected = true;
+    await this.followSlotMoves();
     this.lastSuccessSeen = { atMs: (await this.store.loadMeta()).lastSuccessAtMs, seenAtMs: Date.now() };
     const rs = this.rules.current.ruleSet;
     log.info(
@@ -150,15 +156,20 @@ export class Daemon {
     const order = new ChannelOrder(this.stateRedis, this.store, (id) => this.jobState(id));
     const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.stateRedis, prefix: config.prefix, log };
     for (const kind of ['slack', 'email'] as const) {
-      const worker = new Worker(DELIVERY_QUEUES[kind], deliveryProcessor(kind, deliveryDeps), { ...workerOpts, concurrency: kind === 'email' ? 4 : 2 });
-      this.watchWorker(worker, kind);
+      this.addWorker(() => {
+        const worker = new Worker(DELIVERY_QUEUES[kind], deliveryProcessor(kind, deliveryDeps), { ...workerOpts, concurrency: kind === 'email' ? 4 : 2 });
+        this.watchWorker(worker, kind);
+        return worker;
+      });
     }
 
     if (schedule) {
-      const worker = new Worker(POLL_QUEUE, () => this.pollNow(), { ...workerOpts, concurrency: 1 });
-      worker.on('failed', (_job, err) => log.error(`poll job failed: ${oneLine(err)}`));
-      worker.on('error', (err) => this.redisError(err));
-      this.workers.push(worker);
+      this.addWorker(() => {
+        const worker = new Worker(POLL_QUEUE, () => this.pollNow(), { ...workerOpts, concurrency: 1 });
+        worker.on('failed', (_job, err) => log.error(`poll job failed: ${oneLine(err)}`));
+        worker.on('error', (err) => this.redisError(err));
+        return worker;
+      });
       // One scheduler however many daemons upsert it (one atomic script): one poll per interval.
       await this.queues[POLL_QUEUE].upsertJobScheduler(
         POLL_SCHEDULER_ID,
@@ -167,21 +178,11 @@ export class Daemon {
       );
       this.every(RULES_CHECK_MS, () => this.rules.refresh());
       this.every(OUTBOX_SWEEP_MS, () => this.flushOutbox().then(() => undefined));
-      this.every(Math.min(config.pollEveryMs, POLL_LAG_CHECK_MS), () => this.lookAtLastSuccess().catch((err: Error) => this.redisError(err)));
+      this.every(Math.min(config.pollEveryMs, POLL_LAG_CHECK_MS), () =>
+        Promise.all([this.lookAtLastSuccess(), this.promoteOverduePoll()]).catch((err: Error) => this.redisError(err)),
+      );
       // Digest schedulers follow the email channels with `digest`: at start, and on every rules change.
-      this.digests = new Digests({
-        queue: this.queues[DIGEST_QUEUE],
-        emailQueue: this.queues[DELIVERY_QUEUES.email],
-        // Handed to BullMQ's Worker, which takes a Cluster as well; Digests types it as the single-server class.
-        workerConnection: this.queueConn as Redis,
-        redis: this.stateRedis,
-        store: this.store,
-        rules: () => this.rules.current,
-        prefix: config.prefix,
-        log,
-        onRedisError: (err) => this.redisError(err),
-      });
-      this.workers.push(await this.digests.start());
+      await this.startDigests();
       this.rules.onChange = () => void this.digests?.sync();
     }
     // A crash may have left committed notices unqueued.
@@ -355,6 +356,26 @@ export class Daemon {
     this.metrics.lastSuccessfulPoll.set(atMs / 1000);
   }
 
+  /**
+   * Moves the scheduler's next poll to the waiting list when it is more than an interval overdue.
+   * After a failover, BullMQ's workers can sit in a blocking wait that no marker will end, with
+   * the delayed poll due but not taken (seen on Redis Cluster): waking them costs one command per
+   * check, and no poll is added (a promoted job runs once, like any other).
+   */
+  private async promoteOverduePoll(): Promise<void> {
+    const { pollEveryMs } = this.opts.config;
+    for (const job of await this.queues[POLL_QUEUE].getJobs(['delayed'], 0, 5)) {
+      const dueMs = job.timestamp + (job.delay ?? 0);
+      if (Date.now() - dueMs <= pollEveryMs + 1000) continue;
+      try {
+        await job.promote();
+        this.opts.log.warn({ job: job.id, overdueMs: Date.now() - dueMs }, 'the next poll was overdue and no worker took it: promoted it');
+      } catch {
+        // Another daemon promoted it first, or a worker just took it.
+      }
+    }
+  }
+
   private async lookAtLastSuccess(): Promise<void> {
     this.sawSuccess((await this.store.loadMeta()).lastSuccessAtMs);
   }
@@ -386,7 +407,80 @@ export class Daemon {
       else log.warn(fields, `${channelType} notice not delivered, will retry: ${oneLine(err)}`);
     });
     worker.on('error', (err) => this.redisError(err));
+  }
+
+  /** The digest schedulers and their tick worker; again after a slot move (see followSlotMoves). */
+  private async startDigests(): Promise<void> {
+    const { config, log } = this.opts;
+    const digests = new Digests({
+      queue: this.queues[DIGEST_QUEUE],
+      emailQueue: this.queues[DELIVERY_QUEUES.email],
+      // Handed to BullMQ's Worker, which takes a Cluster as well; Digests types it as the single-server class.
+      workerConnection: this.queueConn as Redis,
+      redis: this.stateRedis,
+      store: this.store,
+      rules: () => this.rules.current,
+      prefix: config.prefix,
+      log,
+      onRedisError: (err) => this.redisError(err),
+    });
+    const worker = await digests.start();
+    this.digests = digests;
+    this.digestWorker = worker;
     this.workers.push(worker);
+  }
+
+  /** Starts a worker that `restartWorkers` can replace: `make` builds it with its listeners. */
+  private addWorker(make: () => Worker): void {
+    const worker = make();
+    this.restartable.push({ make, worker });
+    this.workers.push(worker);
+  }
+
+  /**
+   * On Redis Cluster, BullMQ workers can stay blocked on the connection to a master that died,
+   * while the slot has moved to its replica: nothing errors, nothing is taken (bullmq#3088 reports
+   * the same of Sentinel). When the slot of the deployment's keys moves, this daemon's workers are
+   * replaced by new ones, which connect to the new owner; a job in hand stays locked and is
+   * finished or taken over as after any stall.
+   */
+  private async followSlotMoves(): Promise<void> {
+    const cluster = this.fastConn;
+    if (!(cluster instanceof Cluster)) return;
+    const slot = Number(await cluster.cluster('KEYSLOT', this.store.keys.meta));
+    let owner = cluster.slots[slot]?.[0] ?? null;
+    cluster.on('refresh', () => {
+      const now = cluster.slots[slot]?.[0] ?? null;
+      if (now === null || now === owner) return;
+      const before = owner;
+      owner = now;
+      if (before === null || this.stopping) return;
+      this.opts.log.warn({ slot, from: before, to: now }, 'the Redis Cluster slot of this deployment moved: restarting the workers on the new master');
+      this.restartWorkers();
+    });
+  }
+
+  private restartWorkers(): void {
+    const retire = (old: Worker): void => {
+      this.workers.splice(this.workers.indexOf(old), 1);
+      // Forced: the old worker's blocking call may never return.
+      void withTimeout(old.close(true), SHUTDOWN_GRACE_MS).catch(() => undefined);
+    };
+    for (const entry of this.restartable) {
+      const old = entry.worker;
+      entry.worker = entry.make();
+      this.workers.push(entry.worker);
+      retire(old);
+    }
+    const oldDigests = this.digests;
+    const oldDigestWorker = this.digestWorker;
+    if (oldDigests && oldDigestWorker) {
+      void (async () => {
+        await oldDigests.close();
+        retire(oldDigestWorker);
+        if (!this.stopping) await this.startDigests();
+      })().catch((err: Error) => this.opts.log.error(`digests not restarted: ${oneLine(err)}`));
+    }
   }
 
   private every(ms: number, fn: () => unknown): void {
@@ -437,11 +531,12 @@ export class Daemon {
         const closed = await withTimeout(w.close(), SHUTDOWN_GRACE_MS).then(() => true, () => false);
         if (!closed) {
           this.opts.log.warn('a job did not finish within the shutdown grace period; it will be retried');
-          await w.close(true).catch(() => undefined);
+          // Forced closing ends the blocking call too; a connection that never answers is cut below.
+          await withTimeout(w.close(true), FORCED_CLOSE_MS).catch(() => undefined);
         }
       }),
     );
-    await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));
+    await Promise.all(Object.values(this.queues).map((q) => withTimeout(q.close(), FORCED_CLOSE_MS).catch(() => undefined)));
     await this.transports.close().catch(() => undefined);
     for (const conn of [this.queueConn, this.fastConn]) conn.disconnect();
   }

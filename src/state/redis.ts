@@ -42,7 +42,7 @@ export function createRedis(settings: RedisSettings, purpose: RedisPurpose): Red
       return new Redis(settings.redisUrl, { ...perConnection, enableOfflineQueue: offlineQueue });
     case 'cluster': {
       const options: ClusterOptions = {
-        redisOptions: { ...perConnection, lazyConnect: false, ...credentials },
+        redisOptions: { ...clusterNodeOptions(perConnection), ...credentials },
         enableOfflineQueue: offlineQueue,
         lazyConnect: purpose === 'state',
         // After a master dies its replica takes the slots over (cluster-node-timeout plus an
@@ -53,7 +53,7 @@ export function createRedis(settings: RedisSettings, purpose: RedisPurpose): Red
         retryDelayOnTryAgain: 300,
         maxRedirections: 16,
         slotsRefreshTimeout: 2000,
-        slotsRefreshInterval: 2000,
+        slotsRefreshInterval: 1000,
         clusterRetryStrategy: (times) => Math.min(200 * times, 2000),
       };
       return new Cluster(topology.nodes.map(nodeOf), options);
@@ -77,6 +77,12 @@ export function createRedis(settings: RedisSettings, purpose: RedisPurpose): Red
         reconnectOnError: (err) => (/^READONLY\b/.test(err.message) ? 2 : false),
       });
   }
+}
+
+/** The per-node options of a Cluster: ioredis connects to each node when it first needs it (lazyConnect is its own). */
+function clusterNodeOptions(options: RedisOptions): RedisOptions {
+  const { lazyConnect: _lazy, ...rest } = options;
+  return rest;
 }
 
 function nodeOf(n: HostPort): { host: string; port: number } {

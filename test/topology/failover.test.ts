@@ -5,14 +5,37 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { killAll, sleep, type ChildRun, freePort } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, type ScriptedS2, type ScriptedSlack } from '../support/scripted';
-import { daemonEnv, overview, rulesYaml, Scenario, slackStatuses, startDaemon } from '../faults/helpers';
+import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { daemonEnv, overview, Scenario, slackStatuses, startDaemon } from '../faults/helpers';
 import { waitFor } from '../support/stand-ins';
 import { ask, infoFields, RedisClusterUnderTest, replicaCaughtUp, requireBinaries, SentinelSetUnderTest, until } from './topologies';
 
 jest.setTimeout(60_000);
 
 const POLL_EVERY_MS = 1000;
+
+/** Out-of-stock to Slack (`ops`) as it happens, and a digest mail every 2 s (`digests`, sent even when quiet). */
+const RULES = [
+  'channels:',
+  '  ops:',
+  '    slack:',
+  '      webhook_url: ${TEST_SLACK_URL}',
+  '  digests:',
+  '    email:',
+  '      to: [buyers@example.com]',
+  '      digest: "*/2 * * * * *"',
+  '      send_empty: true',
+  'defaults:',
+  '  channels: [ops, digests]',
+  '  repeat_every: never',
+  '  send_resolved: true',
+  'rules:',
+  '  - name: out-of-stock',
+  '    type: low_available',
+  '    below: 1',
+  '    severity: critical',
+  '',
+].join('\n');
 
 interface Topology {
   /** The variables that point the daemon at it. */
@@ -37,13 +60,13 @@ async function get(url: string): Promise<{ status: number; body: string }> {
  * Two events before the failover, one while the master is dead (seen by the first poll after the
  * promotion), one after: Slack must get exactly firing, resolved, firing, resolved.
  */
-async function scenario(name: string, topology: () => Promise<Topology>, s2: ScriptedS2, slack: ScriptedSlack, prefix: string): Promise<Measured> {
+async function scenario(name: string, topology: () => Promise<Topology>, s2: ScriptedS2, slack: ScriptedSlack, smtp: ScriptedSmtp, prefix: string): Promise<Measured> {
   const t = await topology();
   const httpPort = await freePort();
-  const scenarioFiles = new Scenario(name, rulesYaml({ email: false }));
+  const scenarioFiles = new Scenario(name, RULES);
   try {
     const env = {
-      ...daemonEnv({ scenario: scenarioFiles, s2, slackUrl: slack.webhookUrl, pollEvery: `${POLL_EVERY_MS / 1000}s`, httpPort }),
+      ...daemonEnv({ scenario: scenarioFiles, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, pollEvery: `${POLL_EVERY_MS / 1000}s`, httpPort }),
       // Nothing answers there: the daemon must not use REDIS_URL once a topology is set.
       REDIS_URL: 'redis://127.0.0.1:1',
       STOCKWATCH_PREFIX: prefix,
@@ -53,6 +76,7 @@ async function scenario(name: string, topology: () => Promise<Topology>, s2: Scr
       s2.answer = { kind: 'json', body: overview([{ sku: 'SKU-M', available }]) };
     };
     const notified = (n: number): Promise<boolean> => waitFor(() => slackStatuses(slack.messages).length >= n, 15_000);
+    const digests = (): typeof smtp.mails => smtp.mails.filter((m) => /digest/.test(m.subject));
 
     setAvailable(20);
     const daemon: ChildRun = await startDaemon(env, `daemon on ${name}`);
@@ -72,6 +96,7 @@ async function scenario(name: string, topology: () => Promise<Topology>, s2: Scr
 
     setAvailable(20);
     expect(await notified(2)).toBe(true);
+    expect(await waitFor(() => digests().length >= 1, 10_000)).toBe(true);
     // A quiet moment: nothing in delivery, every write on the replica.
     await sleep(1500);
 
@@ -84,9 +109,15 @@ async function scenario(name: string, topology: () => Promise<Topology>, s2: Scr
     expect(await notified(3)).toBe(true);
     setAvailable(20);
     expect(await notified(4)).toBe(true);
+    // Digests go on after the failover too.
+    expect(await waitFor(() => digests().some((m) => m.atMs > promotedAt), 10_000)).toBe(true);
     // Room for a duplicate to arrive, were there one.
     await sleep(3 * POLL_EVERY_MS);
     expect(slackStatuses(slack.messages)).toEqual(['firing', 'resolved', 'firing', 'resolved']);
+    // One mail per digest tick: no tick sent twice (a tick lost to the outage is skipped, not sent late).
+    const ticks = digests().map((m) => m.noticeId);
+    expect(ticks.every((id) => id !== null && id.startsWith('d-digests-'))).toBe(true);
+    expect(new Set(ticks).size).toBe(ticks.length);
     const health = await get(`${base}/healthz`);
     expect({ status: health.status, body: health.body }).toEqual({ status: 200, body: expect.stringContaining('"status": "ok"') });
 
@@ -106,18 +137,19 @@ async function scenario(name: string, topology: () => Promise<Topology>, s2: Scr
 describe('Redis topologies: a real failover under a running daemon', () => {
   let s2: ScriptedS2;
   let slack: ScriptedSlack;
+  let smtp: ScriptedSmtp;
   const cleanups: Array<() => Promise<void>> = [];
 
   beforeAll(() => requireBinaries('redis-server', 'redis-sentinel', 'redis-cli'));
 
   beforeEach(async () => {
-    [s2, slack] = await Promise.all([startScriptedS2(overview([{ sku: 'SKU-M', available: 20 }])), startScriptedSlack()]);
+    [s2, slack, smtp] = await Promise.all([startScriptedS2(overview([{ sku: 'SKU-M', available: 20 }])), startScriptedSlack(), startScriptedSmtp()]);
   });
 
   afterEach(async () => {
     await killAll();
     for (const c of cleanups.splice(0)) await c().catch(() => undefined);
-    await Promise.all([s2.close(), slack.close()]);
+    await Promise.all([s2.close(), slack.close(), smtp.close()]);
   });
 
   test('Redis Cluster: the master owning the prefix hash tag dies; its replica takes over', async () => {
@@ -145,6 +177,7 @@ describe('Redis topologies: a real failover under a running daemon', () => {
       },
       s2,
       slack,
+      smtp,
       prefix,
     );
   });
@@ -167,6 +200,7 @@ describe('Redis topologies: a real failover under a running daemon', () => {
       },
       s2,
       slack,
+      smtp,
       `swtest-sentinel-${randomBytes(4).toString('hex')}`,
     );
   });

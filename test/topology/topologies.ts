@@ -137,6 +137,9 @@ export class RedisClusterUnderTest {
         const replication = infoFields(await ask(n.port, (r) => r.info('replication')));
         // A replica that never finished its first sync cannot take over.
         if (replication.role === 'slave' && replication.master_link_status !== 'up') return false;
+        // And every node tells clients the whole map: 3 slot ranges, each with its master and replica.
+        const slots = (await ask(n.port, (r) => r.call('CLUSTER', 'SLOTS'))) as unknown[][];
+        if (slots.length !== 3 || slots.some((range) => range.length !== 4)) return false;
       }
       return true;
     });
