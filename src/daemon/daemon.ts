@@ -131,7 +131,9 @@ export class Daemon {
       await openConnection(this.fastConn, REDIS_START_TIMEOUT_MS);
       await withTimeout(Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady())), REDIS_START_TIMEOUT_MS);
     } catch (err) {
-      throw new UserError(`cannot reach ${describeRedis(config)}: ${this.lastRedisError ?? oneLine(err)}`);
+      // The connect's own error says most; when it only timed out, the last connection error says why.
+      const reason = oneLine(err);
+      throw new UserError(`cannot reach ${describeRedis(config)}: ${reason.startsWith('no answer within') && this.lastRedisError ? this.lastRedisError : reason}`);
     }
     this.connected = true;
     await this.followSlotMoves();
@@ -464,7 +466,7 @@ export class Daemon {
     const retire = (old: Worker): void => {
       this.workers.splice(this.workers.indexOf(old), 1);
       // Forced: the old worker's blocking call may never return.
-      void withTimeout(old.close(true), SHUTDOWN_GRACE_MS).catch(() => undefined);
+      void forceClose(old);
     };
     for (const entry of this.restartable) {
       const old = entry.worker;
@@ -531,8 +533,7 @@ export class Daemon {
         const closed = await withTimeout(w.close(), SHUTDOWN_GRACE_MS).then(() => true, () => false);
         if (!closed) {
           this.opts.log.warn('a job did not finish within the shutdown grace period; it will be retried');
-          // Forced closing ends the blocking call too; a connection that never answers is cut below.
-          await withTimeout(w.close(true), FORCED_CLOSE_MS).catch(() => undefined);
+          await forceClose(w);
         }
       }),
     );
@@ -543,6 +544,16 @@ export class Daemon {
 }
 
 export { redisAddress } from '../state/redis';
+
+/**
+ * Closes a worker without waiting for its job, then cuts its own (blocking) connection: a close
+ * that never returns (a blocking call on a connection to a dead Cluster node) would otherwise
+ * keep reconnecting, and the process alive, after the daemon stopped.
+ */
+async function forceClose(worker: Worker): Promise<void> {
+  await withTimeout(worker.close(true), FORCED_CLOSE_MS).catch(() => undefined);
+  await withTimeout(worker.disconnect(), FORCED_CLOSE_MS).catch(() => undefined);
+}
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
