@@ -546,13 +546,11 @@ export class Daemon {
 export { redisAddress } from '../state/redis';
 
 /**
- * Closes a worker without waiting for its job, then cuts its own (blocking) connection: a close
- * that never returns (a blocking call on a connection to a dead Cluster node) would otherwise
- * keep reconnecting, and the process alive, after the daemon stopped.
+ * Closes a worker without waiting for its job, at most FORCED_CLOSE_MS. (worker.disconnect() is no
+ * way out: it also ends the connection the worker shares with the queues.)
  */
 async function forceClose(worker: Worker): Promise<void> {
   await withTimeout(worker.close(true), FORCED_CLOSE_MS).catch(() => undefined);
-  await withTimeout(worker.disconnect(), FORCED_CLOSE_MS).catch(() => undefined);
 }
 
 function seconds(ms: number): string {

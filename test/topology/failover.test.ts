@@ -1,5 +1,5 @@
 // `stockwatch run` on a real Redis Cluster (3 masters + 3 replicas) and on a real Sentinel setup
-// (master + replica + 3 sentinels): polls, Slack notices and the status page work; then the master
+// (master + replica + 3 sentinels): polls, Slack notices, digests and the status page work; then the master
 // that holds the deployment's keys is killed -9, and the daemon resumes within two poll intervals
 // of the promotion, with every event notified exactly once.
 import { randomBytes } from 'node:crypto';
