@@ -19,7 +19,8 @@ RUN npm run build \
 
 # ---- runtime: production dependencies and the compiled code only, as a non-root user --------
 FROM node:20-bookworm-slim AS runtime
-ENV NODE_ENV=production HTTP_PORT=9464
+# HTTP_HOST: inside a container, 127.0.0.1 is unreachable from outside; put HTTP_AUTH on it in production.
+ENV NODE_ENV=production HTTP_PORT=9464 HTTP_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -31,8 +32,9 @@ COPY fixtures ./fixtures
 # (its state is in Redis).
 USER node
 EXPOSE 9464
-# Slim images have no curl: node itself asks /healthz (200 while Redis answers and the last poll
-# succeeded). With HTTP_PORT=0 (HTTP off) this check fails: disable it then (`--no-healthcheck`).
+# Slim images have no curl: node itself asks /healthz (200 while Redis answers, the last poll
+# succeeded and one succeeded within 3 poll intervals; open even with HTTP_AUTH). With HTTP_PORT=0
+# (HTTP off), or HTTP_HOST set to an address other than 0.0.0.0/127.0.0.1, this check fails: disable it then.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const p=process.env.HTTP_PORT||'9464';require('http').get({host:'127.0.0.1',port:p,path:'/healthz',timeout:4000},r=>process.exit(r.statusCode===200?0:1)).on('timeout',()=>process.exit(1)).on('error',()=>process.exit(1))"]
 ENTRYPOINT ["node", "bin/stockwatch.js"]

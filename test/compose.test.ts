@@ -144,7 +144,8 @@ describe('.env.example', () => {
 
   it('documents each default as src/config.ts has it, and keeps the defaults except where the demo needs otherwise', () => {
     // Values that differ from the default on purpose: the demo source, and a poll fast enough to watch.
-    const demoValues: Record<string, string> = { POLL_EVERY: '10s' };
+    // HTTP_HOST: inside a container 127.0.0.1 cannot be reached through a published port.
+    const demoValues: Record<string, string> = { POLL_EVERY: '10s', HTTP_HOST: '0.0.0.0' };
     for (const [name, spec] of Object.entries(ENV_VARS)) {
       const line = lines.find((l) => l.name === name && !l.commented)!;
       expect(line.doc.startsWith('#')).toBe(true);

@@ -18,5 +18,8 @@ export async function run(argv: string[]): Promise<number> {
   await daemon.stop();
   log.info('stopped');
   log.flush();
+  // Everything is finished and closed. A BullMQ worker whose blocking connection went to a Redis
+  // Cluster node that died may still hold a reconnect timer: it must not keep the process up.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
   return 0;
 }

@@ -3,7 +3,7 @@
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue, Worker, type Job } from 'bullmq';
-import IORedis, { type Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Config } from '../config';
 import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
@@ -11,6 +11,7 @@ import { formatRuleError } from '../rules';
 import { fetchOverview } from '../source/client';
 import { ensureSnapshotDir, pruneSnapshots, writeSnapshot } from '../source/snapshots';
 import { StateStore, type OutboxEntry } from '../state/store';
+import { createRedis, describeRedis, openConnection, redisClockMs, type RedisConnection } from '../state/redis';
 import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, type Transports } from '../delivery/worker';
 import { DIGEST_QUEUE, Digests } from '../digest/digest';
 import { closeHttp, json, startHttp, type Route } from '../web/http';
@@ -26,10 +27,18 @@ export const POLL_QUEUE = 'poll';
 const POLL_SCHEDULER_ID = 'poll';
 /** How long shutdown waits for the job in hand before it stops anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long a forced close may take before its connection is just cut. */
+const FORCED_CLOSE_MS = 3000;
 /** How often the rule files are checked for changes (a poll also checks before it starts). */
 const RULES_CHECK_MS = 2_000;
 /** How often the outbox is swept for notices a crashed poll committed but did not queue. */
 const OUTBOX_SWEEP_MS = 15_000;
+/** How long start-up waits for Redis (an unreachable Sentinel is otherwise retried forever). */
+const REDIS_START_TIMEOUT_MS = 10_000;
+/** /healthz turns 503 when no poll has succeeded for this many poll intervals (SPEC section 6). */
+export const POLL_LAG_INTERVALS = 3;
+/** At most this long between two looks at the last successful poll (any daemon's), for the lag check. */
+const POLL_LAG_CHECK_MS = 10_000;
 
 export interface DaemonOptions {
   config: Config;
@@ -39,9 +48,9 @@ export interface DaemonOptions {
   schedule: boolean;
   /** Default: each channel kind's own sender (Slack, SMTP, webhook). The demo prints instead. */
   transports?: Transports;
-  /** Where HTTP binds (HTTP_PORT gives the port). Default 0.0.0.0. */
+  /** Where HTTP binds (HTTP_PORT gives the port). Default: HTTP_HOST. */
   httpHost?: string;
-  /** The poll's clock (default Date.now): tests step it poll by poll. */
+  /** The poll's clock (default: the Redis server's, see pollNow): tests step it poll by poll. */
   now?: () => number;
 }
 
@@ -49,19 +58,30 @@ export class Daemon {
   readonly metrics = new Metrics();
   readonly rules: RulesHolder;
   readonly store: StateStore;
-  private readonly queueConn: Redis;
-  private readonly fastConn: Redis;
+  private readonly queueConn: RedisConnection;
+  private readonly fastConn: RedisConnection;
   readonly queues: Record<string, Queue>;
   private readonly workers: Worker[] = [];
+  /** The workers restartWorkers may replace, with how to make each again. */
+  private readonly restartable: Array<{ make: () => Worker; worker: Worker }> = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly transports: Transports;
   private server: http.Server | null = null;
   private digests: Digests | null = null;
+  private digestWorker: Worker | null = null;
   private stopping: Promise<void> | null = null;
   private redisDownSince: number | null = null;
   private lastRedisError: string | null = null;
   /** SNAPSHOT_DIR writes, one after another, off the poll's path; stop() waits for them. */
   private snapshotWrites: Promise<void> = Promise.resolve();
+  /** Set once start-up has reached Redis. */
+  private connected = false;
+  /**
+   * The last successful poll (of any daemon) as this daemon saw it: the poll's own time, and this
+   * daemon's clock when it first saw it. The lag check uses the latter only, so that daemons whose
+   * clocks disagree never judge each other's polls late.
+   */
+  private lastSuccessSeen: { atMs: number | null; seenAtMs: number } = { atMs: null, seenAtMs: Date.now() };
   /** Routes other modules add to the HTTP server (the status page). */
   readonly routes: Record<string, Route> = {};
 
@@ -71,13 +91,13 @@ export class Daemon {
   ) {
     const { config, log } = opts;
     this.rules = rules;
-    // BullMQ needs maxRetriesPerRequest: null (its blocking calls wait for Redis to come back).
-    this.queueConn = new IORedis(config.redisUrl, { maxRetriesPerRequest: null });
-    // State, health and pacing fail fast instead, so a poll or a health check never hangs on a dead Redis.
-    this.fastConn = new IORedis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, lazyConnect: true });
-    for (const conn of [this.queueConn, this.fastConn]) conn.on('error', (err) => this.redisError(err));
+    // Queues and workers wait for Redis to come back; state, health and pacing fail fast instead,
+    // so a poll or a health check never hangs on a dead Redis (see createRedis).
+    this.queueConn = createRedis(config, 'queue');
+    this.fastConn = createRedis(config, 'state');
+    for (const conn of [this.queueConn, this.fastConn]) conn.on('error', (err: Error) => this.redisError(err));
     this.fastConn.on('ready', () => this.redisBack());
-    this.store = new StateStore(this.fastConn, config.prefix);
+    this.store = new StateStore(this.stateRedis, config.prefix);
     const queueOpts = { connection: this.queueConn, prefix: config.prefix };
     this.queues = {
       [POLL_QUEUE]: new Queue(POLL_QUEUE, queueOpts),
@@ -117,11 +137,16 @@ export class Daemon {
     const { config, log, schedule } = this.opts;
     try {
       // BullMQ connects the queue connection itself; the fast one is ours to open.
-      await this.fastConn.connect();
-      await Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady()));
+      await openConnection(this.fastConn, REDIS_START_TIMEOUT_MS);
+      await withTimeout(Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady())), REDIS_START_TIMEOUT_MS);
     } catch (err) {
-      throw new UserError(`cannot reach Redis at ${redisAddress(config.redisUrl)}: ${this.lastRedisError ?? oneLine(err)}`);
+      // The connect's own error says most; when it only timed out, the last connection error says why.
+      const reason = oneLine(err);
+      throw new UserError(`cannot reach ${describeRedis(config)}: ${reason.startsWith('no answer within') && this.lastRedisError ? this.lastRedisError : reason}`);
     }
+    this.connected = true;
+    await this.followSlotMoves();
+    this.lastSuccessSeen = { atMs: (await this.store.loadMeta()).lastSuccessAtMs, seenAtMs: Date.now() };
     const rs = this.rules.current.ruleSet;
     log.info(
       { rules: rs.rules.length, channels: Object.keys(rs.channels).length, silences: rs.silences.length, prefix: config.prefix, pollEveryMs: config.pollEveryMs },
@@ -139,18 +164,23 @@ export class Daemon {
       stalledInterval: config.jobLockMs,
       maxStalledCount: 50,
     };
-    const order = new ChannelOrder(this.fastConn, this.store, (id) => this.jobState(id));
-    const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.fastConn, prefix: config.prefix, log };
+    const order = new ChannelOrder(this.stateRedis, this.store, (id) => this.jobState(id));
+    const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.stateRedis, prefix: config.prefix, log };
     for (const kind of CHANNEL_KINDS) {
-      const worker = new Worker(kind.queue, deliveryProcessor(kind.kind, deliveryDeps), { ...workerOpts, concurrency: kind.concurrency });
-      this.watchWorker(worker, kind.kind);
+      this.addWorker(() => {
+        const worker = new Worker(kind.queue, deliveryProcessor(kind.kind, deliveryDeps), { ...workerOpts, concurrency: kind.concurrency });
+        this.watchWorker(worker, kind.kind);
+        return worker;
+      });
     }
 
     if (schedule) {
-      const worker = new Worker(POLL_QUEUE, () => this.pollNow(), { ...workerOpts, concurrency: 1 });
-      worker.on('failed', (_job, err) => log.error(`poll job failed: ${oneLine(err)}`));
-      worker.on('error', (err) => this.redisError(err));
-      this.workers.push(worker);
+      this.addWorker(() => {
+        const worker = new Worker(POLL_QUEUE, () => this.pollNow(), { ...workerOpts, concurrency: 1 });
+        worker.on('failed', (_job, err) => log.error(`poll job failed: ${oneLine(err)}`));
+        worker.on('error', (err) => this.redisError(err));
+        return worker;
+      });
       // One scheduler however many daemons upsert it (one atomic script): one poll per interval.
       await this.queues[POLL_QUEUE].upsertJobScheduler(
         POLL_SCHEDULER_ID,
@@ -159,19 +189,11 @@ export class Daemon {
       );
       this.every(RULES_CHECK_MS, () => this.rules.refresh());
       this.every(OUTBOX_SWEEP_MS, () => this.flushOutbox().then(() => undefined));
+      this.every(Math.min(config.pollEveryMs, POLL_LAG_CHECK_MS), () =>
+        Promise.all([this.lookAtLastSuccess(), this.promoteOverduePoll()]).catch((err: Error) => this.redisError(err)),
+      );
       // Digest schedulers follow the email channels with `digest`: at start, and on every rules change.
-      this.digests = new Digests({
-        queue: this.queues[DIGEST_QUEUE],
-        emailQueue: this.queues[DELIVERY_QUEUES.email],
-        workerConnection: this.queueConn,
-        redis: this.fastConn,
-        store: this.store,
-        rules: () => this.rules.current,
-        prefix: config.prefix,
-        log,
-        onRedisError: (err) => this.redisError(err),
-      });
-      this.workers.push(await this.digests.start());
+      await this.startDigests();
       this.rules.onChange = () => void this.digests?.sync();
     }
     // A crash may have left committed notices unqueued.
@@ -181,11 +203,21 @@ export class Daemon {
     Object.assign(this.routes, statusRoutes(this));
     this.routes['/metrics'] = async () => {
       await this.collectQueueDepths();
+      await this.lookAtLastSuccess().catch((err: Error) => this.redisError(err));
       return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
     };
     if (config.httpPort !== 0 && schedule) {
-      this.server = await startHttp(config.httpPort, this.opts.httpHost ?? '0.0.0.0', this.routes, log);
+      this.server = await startHttp({ port: config.httpPort, host: this.opts.httpHost ?? config.httpHost, auth: config.httpAuth, routes: this.routes, log });
     }
+  }
+
+  /**
+   * The state connection as the modules that use it type it. They run only commands that a
+   * Cluster connection has too, on keys that share the prefix's hash tag; their parameter types
+   * still name the single-server class.
+   */
+  private get stateRedis(): Redis {
+    return this.fastConn as Redis;
   }
 
   get httpPort(): number | null {
@@ -197,11 +229,13 @@ export class Daemon {
     const { config, log } = this.opts;
     if (this.fastConn.status !== 'ready') {
       // Just after an outage BullMQ's connection may be back before ours: say so plainly.
-      throw new Error(`Redis at ${redisAddress(config.redisUrl)} is not answering yet; poll skipped`);
+      throw new Error(`${describeRedis(config)} is not answering yet; poll skipped`);
     }
     this.rules.refresh();
+    // Redis's clock, not this host's: every daemon of a deployment then measures alert times
+    // (for, keep_firing_for, repeat_every) on one clock, however far apart theirs are.
+    const nowMs = this.opts.now ? this.opts.now() : await redisClockMs(this.fastConn, this.store.keys.meta);
     const end = this.metrics.pollDuration.startTimer();
-    const nowMs = (this.opts.now ?? Date.now)();
     const report = await runPoll(
       {
         store: this.store,
@@ -224,6 +258,7 @@ export class Daemon {
       this.metrics.setFiring(report.firingByRule);
       this.metrics.pending.set(report.pending);
     }
+    if (report.ok) this.sawSuccess(Date.now());
     return report;
   }
 
@@ -308,6 +343,7 @@ export class Daemon {
     let pollOk = true;
     if (redis === 'ok') {
       const meta = await this.store.loadMeta();
+      this.sawSuccess(meta.lastSuccessAtMs);
       pollOk = meta.lastPollOk !== false;
       lastPoll = {
         state: meta.lastPollOk === null ? 'no poll yet' : meta.lastPollOk ? 'ok' : 'failed',
@@ -317,15 +353,62 @@ export class Daemon {
         lastSuccessAt: meta.lastSuccessAtMs === null ? null : new Date(meta.lastSuccessAtMs).toISOString(),
       };
     }
-    const ok = redis === 'ok' && pollOk;
-    const reasons = [redis !== 'ok' ? `Redis ${redis}` : null, !pollOk ? `last poll failed: ${lastPoll.error}` : null].filter(Boolean);
+    const lag = this.pollLag();
+    const ok = redis === 'ok' && pollOk && !lag.late;
+    const reasons = [
+      redis !== 'ok' ? `Redis ${redis}` : null,
+      !pollOk ? `last poll failed: ${lastPoll.error}` : null,
+      lag.late ? `no poll has succeeded for ${seconds(lag.sinceMs)} (limit: ${POLL_LAG_INTERVALS} poll intervals, ${seconds(lag.limitMs)}): is the scheduler running?` : null,
+    ].filter(Boolean);
     return json(ok ? 200 : 503, {
       status: ok ? 'ok' : 'unhealthy',
       reasons,
       redis,
       lastPoll,
+      pollLag: { secondsSinceSuccess: Math.round(lag.sinceMs / 1000), limitSeconds: Math.round(lag.limitMs / 1000) },
       rules: { loadedAt: new Date(this.rules.loadedAtMs).toISOString(), refusedChange: this.rules.refused },
     });
+  }
+
+  /**
+   * How long since this daemon last saw a poll succeed (its own or another daemon's), by its own
+   * clock. Right after start it counts from the start: a deployment gets 3 intervals for a first poll.
+   */
+  private pollLag(): { sinceMs: number; limitMs: number; late: boolean } {
+    const limitMs = POLL_LAG_INTERVALS * this.opts.config.pollEveryMs;
+    const sinceMs = Math.max(0, Date.now() - this.lastSuccessSeen.seenAtMs);
+    return { sinceMs, limitMs, late: this.opts.schedule && sinceMs > limitMs };
+  }
+
+  /** Notes a successful poll's time (as written by whichever daemon ran it), once per poll. */
+  private sawSuccess(atMs: number | null): void {
+    if (atMs === null || atMs === this.lastSuccessSeen.atMs) return;
+    this.lastSuccessSeen = { atMs, seenAtMs: Date.now() };
+    this.metrics.lastSuccessfulPoll.set(atMs / 1000);
+  }
+
+  /**
+   * Moves the scheduler's next poll to the waiting list when it is more than an interval overdue.
+   * After a failover, BullMQ's workers can sit in a blocking wait that no marker will end, with
+   * the delayed poll due but not taken (seen on Redis Cluster): waking them costs one command per
+   * check, and no poll is added (a promoted job runs once, like any other).
+   */
+  private async promoteOverduePoll(): Promise<void> {
+    const { pollEveryMs } = this.opts.config;
+    for (const job of await this.queues[POLL_QUEUE].getJobs(['delayed'], 0, 5)) {
+      const dueMs = job.timestamp + (job.delay ?? 0);
+      if (Date.now() - dueMs <= pollEveryMs + 1000) continue;
+      try {
+        await job.promote();
+        this.opts.log.warn({ job: job.id, overdueMs: Date.now() - dueMs }, 'the next poll was overdue and no worker took it: promoted it');
+      } catch {
+        // Another daemon promoted it first, or a worker just took it.
+      }
+    }
+  }
+
+  private async lookAtLastSuccess(): Promise<void> {
+    this.sawSuccess((await this.store.loadMeta()).lastSuccessAtMs);
   }
 
   private async collectQueueDepths(): Promise<void> {
@@ -355,7 +438,80 @@ export class Daemon {
       else log.warn(fields, `${channelType} notice not delivered, will retry: ${oneLine(err)}`);
     });
     worker.on('error', (err) => this.redisError(err));
+  }
+
+  /** The digest schedulers and their tick worker; again after a slot move (see followSlotMoves). */
+  private async startDigests(): Promise<void> {
+    const { config, log } = this.opts;
+    const digests = new Digests({
+      queue: this.queues[DIGEST_QUEUE],
+      emailQueue: this.queues[DELIVERY_QUEUES.email],
+      // Handed to BullMQ's Worker, which takes a Cluster as well; Digests types it as the single-server class.
+      workerConnection: this.queueConn as Redis,
+      redis: this.stateRedis,
+      store: this.store,
+      rules: () => this.rules.current,
+      prefix: config.prefix,
+      log,
+      onRedisError: (err) => this.redisError(err),
+    });
+    const worker = await digests.start();
+    this.digests = digests;
+    this.digestWorker = worker;
     this.workers.push(worker);
+  }
+
+  /** Starts a worker that `restartWorkers` can replace: `make` builds it with its listeners. */
+  private addWorker(make: () => Worker): void {
+    const worker = make();
+    this.restartable.push({ make, worker });
+    this.workers.push(worker);
+  }
+
+  /**
+   * On Redis Cluster, BullMQ workers can stay blocked on the connection to a master that died,
+   * while the slot has moved to its replica: nothing errors, nothing is taken (bullmq#3088 reports
+   * the same of Sentinel). When the slot of the deployment's keys moves, this daemon's workers are
+   * replaced by new ones, which connect to the new owner; a job in hand stays locked and is
+   * finished or taken over as after any stall.
+   */
+  private async followSlotMoves(): Promise<void> {
+    const cluster = this.fastConn;
+    if (!(cluster instanceof Cluster)) return;
+    const slot = Number(await cluster.cluster('KEYSLOT', this.store.keys.meta));
+    let owner = cluster.slots[slot]?.[0] ?? null;
+    cluster.on('refresh', () => {
+      const now = cluster.slots[slot]?.[0] ?? null;
+      if (now === null || now === owner) return;
+      const before = owner;
+      owner = now;
+      if (before === null || this.stopping) return;
+      this.opts.log.warn({ slot, from: before, to: now }, 'the Redis Cluster slot of this deployment moved: restarting the workers on the new master');
+      this.restartWorkers();
+    });
+  }
+
+  private restartWorkers(): void {
+    const retire = (old: Worker): void => {
+      this.workers.splice(this.workers.indexOf(old), 1);
+      // Forced: the old worker's blocking call may never return.
+      void forceClose(old);
+    };
+    for (const entry of this.restartable) {
+      const old = entry.worker;
+      entry.worker = entry.make();
+      this.workers.push(entry.worker);
+      retire(old);
+    }
+    const oldDigests = this.digests;
+    const oldDigestWorker = this.digestWorker;
+    if (oldDigests && oldDigestWorker) {
+      void (async () => {
+        await oldDigests.close();
+        retire(oldDigestWorker);
+        if (!this.stopping) await this.startDigests();
+      })().catch((err: Error) => this.opts.log.error(`digests not restarted: ${oneLine(err)}`));
+    }
   }
 
   private every(ms: number, fn: () => unknown): void {
@@ -373,6 +529,8 @@ export class Daemon {
 
   private redisError(err: Error): void {
     this.lastRedisError = oneLine(err);
+    // Before start-up has reached Redis, the error goes into the one line start-up fails with.
+    if (!this.connected) return;
     // ioredis retries every few hundred ms while Redis is away: one line when it goes, then quiet.
     if (this.redisDownSince === null) {
       this.redisDownSince = Date.now();
@@ -395,6 +553,8 @@ export class Daemon {
 
   private async doStop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    // Start-up never reached Redis: nothing is in hand, and closing the queues would wait on connections still retrying.
+    if (!this.connected) for (const conn of [this.queueConn, this.fastConn]) conn.disconnect();
     await this.digests?.close();
     if (this.server) await closeHttp(this.server);
     await Promise.all(
@@ -402,25 +562,29 @@ export class Daemon {
         const closed = await withTimeout(w.close(), SHUTDOWN_GRACE_MS).then(() => true, () => false);
         if (!closed) {
           this.opts.log.warn('a job did not finish within the shutdown grace period; it will be retried');
-          await w.close(true).catch(() => undefined);
+          await forceClose(w);
         }
       }),
     );
-    await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));
+    await Promise.all(Object.values(this.queues).map((q) => withTimeout(q.close(), FORCED_CLOSE_MS).catch(() => undefined)));
     await this.transports.close().catch(() => undefined);
     await this.snapshotWrites;
     for (const conn of [this.queueConn, this.fastConn]) conn.disconnect();
   }
 }
 
-/** host:port of a Redis URL, never its password. */
-export function redisAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || 6379}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
+export { redisAddress } from '../state/redis';
+
+/**
+ * Closes a worker without waiting for its job, at most FORCED_CLOSE_MS. (worker.disconnect() is no
+ * way out: it also ends the connection the worker shares with the queues.)
+ */
+async function forceClose(worker: Worker): Promise<void> {
+  await withTimeout(worker.close(true), FORCED_CLOSE_MS).catch(() => undefined);
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
 }
 
 export function sleep(ms: number): Promise<void> {

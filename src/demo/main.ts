@@ -5,13 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
-import IORedis from 'ioredis';
 import { loadConfig, type Config } from '../config';
 import { Daemon, redisAddress } from '../daemon/daemon';
 import type { Transports } from '../delivery/worker';
 import { oneLine, ProblemList, UserError } from '../errors';
 import { createLogger } from '../log';
 import { renderConsole } from '../notify';
+import { createRedis, describeRedis, scanKeys, type RedisSettings } from '../state/redis';
 import { demoRedis, freeLocalPort, type ThrowawayRedis } from './redis';
 import { STORY, startSimulator, type Simulator } from './simulator';
 
@@ -89,18 +89,14 @@ async function portTaken(port: number, host: string): Promise<boolean> {
   });
 }
 
-/** Deletes every key under `prefix` (SCAN + UNLINK, never KEYS). */
-async function clearPrefix(url: string, prefix: string): Promise<number> {
-  const redis = new IORedis(url, { maxRetriesPerRequest: 1 });
+/** Deletes every key under `prefix` (SCAN + UNLINK, never KEYS), on whichever topology the config names. */
+async function clearPrefix(settings: RedisSettings, prefix: string): Promise<number> {
+  const redis = createRedis(settings, 'admin');
   redis.on('error', () => undefined);
   let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    // One key per UNLINK, which a Cluster takes whatever slot each key is in.
+    for (const key of await scanKeys(redis, `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}:*`)) deleted += await redis.unlink(key);
   } finally {
     redis.disconnect();
   }
@@ -136,7 +132,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   };
   let config: Config = loadConfig(demoEnv, { needSource: true });
 
-  const redis = await demoRedis(config.redisUrl, redisAddress(config.redisUrl), env.PATH);
+  // A Cluster or Sentinel is used as configured; a single server may be replaced by a throwaway one.
+  const redis = config.redis.kind === 'server' ? await demoRedis(config.redisUrl, redisAddress(config.redisUrl), env.PATH) : { url: config.redisUrl, throwaway: null };
   let throwaway: ThrowawayRedis | null = redis.throwaway;
   let sim: Simulator | null = null;
   let daemon: Daemon | null = null;
@@ -153,7 +150,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     })());
 
   try {
-    const cleared = await clearPrefix(redis.url, prefix);
+    const cleared = await clearPrefix({ ...config, redisUrl: redis.url }, prefix);
     sim = await startSimulator({ token: demoEnv.S2_API_TOKEN, organizationId: DEMO_ORGANIZATION, stepEveryMs });
 
     let httpPort = config.httpPort;
@@ -171,7 +168,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
 
     const redisLine = throwaway
       ? `a throwaway redis-server on 127.0.0.1:${throwaway.port} (nothing answered at ${redisAddress(env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379')}; stopped on exit)`
-      : `${redisAddress(config.redisUrl)}, keys under ${prefix}:* (${cleared > 0 ? `${cleared} left from an earlier demo cleared` : 'cleared at start'})`;
+      : `${describeRedis(config)}, keys under ${prefix}:* (${cleared > 0 ? `${cleared} left from an earlier demo cleared` : 'cleared at start'})`;
     say('stockwatch demo: the real daemon against a simulated S2 API; notices are printed, not sent.');
     say();
     say(`  S2 simulator  ${sim.url}/inventory/overview  (the vendor's sample; it changes every ${stepEveryMs / 1000} s)`);

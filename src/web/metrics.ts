@@ -24,6 +24,11 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: 'stockwatch_queue_jobs', help: 'Jobs in the delivery and poll queues, by queue and state.', labelNames: ['queue', 'state'], registers: [this.registry] });
+  readonly lastSuccessfulPoll = new Gauge({
+    name: 'stockwatch_last_successful_poll_timestamp_seconds',
+    help: 'Unix time of the last successful poll of the deployment (any daemon), by the clock of the daemon that ran it; 0 before the first.',
+    registers: [this.registry],
+  });
   readonly rulesRefused = new Gauge({ name: 'stockwatch_rules_refused', help: '1 while the last change to the rule files was refused.', registers: [this.registry] });
 
   constructor() {

@@ -3,7 +3,7 @@
 // as HTML (status-page.ts), `GET /api/status` serves it as JSON. Read-only, and secret-free by
 // construction: a Slack channel is shown by name and kind only, never its webhook URL.
 import type { Queue } from 'bullmq';
-import IORedis from 'ioredis';
+import IORedis, { Cluster } from 'ioredis';
 import { compareAlerts } from '../engine/sort';
 import type { AlertRecord } from '../engine/lifecycle';
 import { formatDuration } from '../duration';
@@ -376,8 +376,9 @@ async function recentNotices(queues: Readonly<Record<string, Queue>>, count: num
     const queue = queues[name];
     if (queue === undefined) continue;
     const redis = queue.opts.connection;
-    // The daemon hands BullMQ its own ioredis connection; that is what lets the page read job hashes field by field.
-    if (!(redis instanceof IORedis)) throw new Error(`queue ${name} does not run on an ioredis connection`);
+    // The daemon hands BullMQ its own ioredis connection (a Cluster on Redis Cluster); that is what
+    // lets the page read job hashes field by field.
+    if (!(redis instanceof IORedis) && !(redis instanceof Cluster)) throw new Error(`queue ${name} does not run on an ioredis connection`);
     const seen = new Set<string>();
     const ids: Array<{ id: string; state: JobState }> = [];
     for (const state of JOB_STATES) {
@@ -421,7 +422,7 @@ async function recentNotices(queues: Readonly<Record<string, Queue>>, count: num
 
   const notices: StatusNotice[] = [];
   for (const h of latest) {
-    const redis = h.queue.opts.connection as IORedis;
+    const redis = h.queue.opts.connection as IORedis | Cluster;
     const key = h.queue.toKey(h.id);
     const big = h.dataBytes !== null && h.dataBytes > MAX_JOB_DATA_BYTES;
     // A big job's channel name and notice type sit at the start of its JSON ({"channel":…,"notice":{"type":…).

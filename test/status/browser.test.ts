@@ -1,5 +1,6 @@
 // The status page in a real browser (Debian's chromium through playwright-core), served by a real
-// daemon that polls a local S2 stand-in every second on real Redis.
+// daemon that polls a local S2 stand-in every second on real Redis, behind HTTP_AUTH.
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Daemon } from '../../src/daemon/daemon';
@@ -9,6 +10,8 @@ import { createLogger } from '../../src/log';
 import { HOSTILE_PRODUCT, cleanPrefix, freePort, hostileSample, recordingTransports, rulesDir, testConfig, uniquePrefix, waitFor } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
+const CREDENTIALS = { username: 'ops', password: `pw-${randomBytes(8).toString('hex')}` };
+const AUTH = { authorization: `Basic ${Buffer.from(`${CREDENTIALS.username}:${CREDENTIALS.password}`).toString('base64')}` };
 const RULES = `
 channels:
   ops:
@@ -45,7 +48,7 @@ describe('status page in chromium', () => {
     // HTTP_PORT 0 means "HTTP off", so the daemon gets a port known to be free.
     const httpPort = await freePort();
     daemon = await Daemon.start({
-      config: testConfig({ prefix, rulesDir: dir, apiUrl: sim.url, apiToken: 'tok-browser', pollEveryMs: 1000, httpPort }),
+      config: testConfig({ prefix, rulesDir: dir, apiUrl: sim.url, apiToken: 'tok-browser', pollEveryMs: 1000, httpPort, httpAuth: { user: CREDENTIALS.username, password: CREDENTIALS.password } }),
       env: {},
       log: createLogger('silent'),
       schedule: true,
@@ -58,7 +61,7 @@ describe('status page in chromium', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });
     const polled = await waitFor(async () => {
-      const status = (await (await fetch(`${base}/api/status`)).json()) as StatusReport;
+      const status = (await (await fetch(`${base}/api/status`, { headers: AUTH })).json()) as StatusReport;
       return status.lastPoll?.state === 'ok' && (status.firing?.total ?? 0) > 0;
     });
     if (!polled) throw new Error('the daemon did not poll within 15 s');
@@ -72,8 +75,11 @@ describe('status page in chromium', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A page in a context of its own that answers the server's Basic challenge with the credentials. */
   async function open(path = '/'): Promise<{ page: Page; dialogs: string[] }> {
-    const page = await browser.newPage();
+    const context = await browser.newContext({ httpCredentials: CREDENTIALS });
+    const page = await context.newPage();
+    page.on('close', () => void context.close());
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -84,13 +90,32 @@ describe('status page in chromium', () => {
   }
 
   test('over HTTP: /api/status is JSON and / is HTML', async () => {
-    const json = await fetch(`${base}/api/status`);
+    const json = await fetch(`${base}/api/status`, { headers: AUTH });
     expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const report = (await json.json()) as StatusReport;
     expect(report.firing!.alerts).toContainEqual(expect.objectContaining({ sku: 'TEST-BLACK', rule: 'negative-reserved', reserved: -13 }));
-    const html = await fetch(`${base}/`);
+    const html = await fetch(`${base}/`, { headers: AUTH });
     expect(html.status).toBe(200);
     expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  });
+
+  test('without credentials, or with wrong ones, the browser cannot open the page', async () => {
+    // Headless chromium fails a navigation whose Basic challenge it has no credentials for; with
+    // wrong ones it ends on the 401 answer.
+    const cases = [
+      { httpCredentials: undefined, expected: 'no credentials to answer with' },
+      { httpCredentials: { ...CREDENTIALS, password: 'wrong' }, expected: 'HTTP 401' },
+    ];
+    for (const { httpCredentials, expected } of cases) {
+      const context = await browser.newContext({ httpCredentials });
+      const page = await context.newPage();
+      const outcome = await page.goto(base + '/').then(
+        (r) => `HTTP ${r?.status()}`,
+        (err: Error) => (/ERR_INVALID_AUTH_CREDENTIALS/.test(err.message) ? 'no credentials to answer with' : err.message),
+      );
+      expect(outcome).toBe(expected);
+      await context.close();
+    }
   });
 
   test('firing alerts appear, TEST-BLACK with its negative reserved among them', async () => {
