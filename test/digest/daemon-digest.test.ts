@@ -20,7 +20,8 @@ import {
   type FakeS2,
   type FakeSmtp,
 } from '../support/stand-ins';
-import { overview, parseCsv, WAREHOUSE } from './helpers';
+import { parseCsv } from '../support/csv';
+import { overview, WAREHOUSE } from './helpers';
 
 const RECIPIENTS = ['buyer@example.com', 'manager@example.com'];
 
