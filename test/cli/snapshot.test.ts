@@ -23,7 +23,7 @@ describe('stockwatch snapshot', () => {
   const env = (over: Record<string, string | undefined> = {}) => ({ S2_API_URL: s2.url, S2_API_TOKEN: s2.token, S2_ORGANIZATION_ID: 'org', ...over });
 
   test('fetches once, saves DIR/<time>.json.gz as the API sent it, prints the path', async () => {
-    s2.reply = { raw: JSON.stringify(sampleOverview(), null, 1) };
+    s2.answer = { kind: 'raw', text: JSON.stringify(sampleOverview(), null, 1) };
     const before = Date.now();
     const r = await runCli(['snapshot', '--out', path.join(dir, 'new', 'folder')], env());
     expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -50,10 +50,10 @@ describe('stockwatch snapshot', () => {
   });
 
   test('a failed fetch: one line, exit 1, nothing saved, no token', async () => {
-    s2.reply = { status: 503 };
+    s2.answer = { kind: 'status', status: 503 };
     const r = await runCli(['snapshot', '--out', dir], env());
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'stockwatch: snapshot: S2 API answered HTTP 503 Service Unavailable\n' });
-    s2.reply = { raw: '{"items": 5}' };
+    s2.answer = { kind: 'raw', text: '{"items": 5}' };
     const bad = await runCli(['snapshot', '--out', dir], env());
     expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/^stockwatch: snapshot: S2 API body is not an overview: .*\n$/) });
     const wrong = await runCli(['snapshot', '--out', dir], env({ S2_API_TOKEN: 'wrong-token-value' }));

@@ -124,7 +124,7 @@ describe('daemon', () => {
     const black = fixed.items.find((i) => i.level.productId === 'f4053402-e79b-45c2-8621-377d28060888')!;
     black.level.reserved = 0;
     black.level.available = 25;
-    s2.reply = { body: fixed };
+    s2.answer = { kind: 'json', body: fixed };
     const report = await pollAndDeliver(daemon);
     expect(report.resolvedCount).toBe(2); // negative-reserved and out-of-stock of TEST-BLACK
     expect(slack.messages).toHaveLength(2);
@@ -140,7 +140,7 @@ describe('daemon', () => {
   test('3 failed polls give one unreachable notice and resolve nothing; recovery gives one recovered notice', async () => {
     const daemon = await start();
     const first = await pollAndDeliver(daemon);
-    s2.reply = { status: 500 };
+    s2.answer = { kind: 'status', status: 500 };
     for (let i = 0; i < 5; i++) {
       const r = await pollAndDeliver(daemon);
       expect(r.ok).toBe(false);
@@ -150,7 +150,7 @@ describe('daemon', () => {
     expect(slack.messages.map((m) => m.text).filter((t) => /unreachable/i.test(t))).toHaveLength(1);
     expect((await daemon.health()).status).toBe(503);
 
-    s2.reply = { body: sampleOverview() };
+    s2.answer = { kind: 'json', body: sampleOverview() };
     const back = await pollAndDeliver(daemon);
     expect(back.ok).toBe(true);
     expect(back.resolvedCount + back.newCount).toBe(0); // the alerts survived the outage untouched
@@ -164,7 +164,7 @@ describe('daemon', () => {
     const first = await pollAndDeliver(daemon);
     const small = sampleOverview();
     small.items = small.items.slice(0, 2);
-    s2.reply = { body: small };
+    s2.answer = { kind: 'json', body: small };
     for (let i = 0; i < 2; i++) {
       const r = await pollAndDeliver(daemon);
       expect(r.suspect).toBe(true);
@@ -195,7 +195,7 @@ describe('daemon', () => {
     const black = fixed.items.find((i) => i.level.productId === 'f4053402-e79b-45c2-8621-377d28060888')!;
     black.level.reserved = 0;
     black.level.available = 25;
-    s2.reply = { body: fixed };
+    s2.answer = { kind: 'json', body: fixed };
     const second = await daemon.pollNow();
     const all = [...first.notices, ...second.notices];
     expect(await daemon.waitForDelivery(all, 20_000)).toMatchObject({ pending: [], failed: [] });
@@ -214,7 +214,7 @@ describe('daemon', () => {
     expect(slack.messages).toHaveLength(1);
 
     slack.script = [{ status: 404 }];
-    s2.reply = { status: 500 };
+    s2.answer = { kind: 'status', status: 500 };
     for (let i = 0; i < 3; i++) await daemon.pollNow();
     const report = await waitFor(async () => (await daemon.metrics.registry.getSingleMetricAsString('stockwatch_notices_total')).includes('channel_type="slack",outcome="failed"'));
     expect(report).toBe(true);
@@ -242,7 +242,7 @@ describe('daemon', () => {
     const hostile = sampleOverview();
     hostile.products.find((p) => p.sku === 'TEST-BLACK')!.name = '<!channel> <script>alert(1)</script> & co';
     hostile.products.find((p) => p.sku === 'TEST-BLACK')!.sku = '<!here>BLACK';
-    s2.reply = { body: hostile };
+    s2.answer = { kind: 'json', body: hostile };
     const daemon = await start();
     await pollAndDeliver(daemon);
     const slackText = JSON.stringify(slack.messages[0]);
@@ -284,7 +284,7 @@ describe('daemon', () => {
     const health = await daemon.health();
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body).lastPoll.state).toBe('ok');
-    s2.reply = { status: 401 };
+    s2.answer = { kind: 'status', status: 401 };
     await daemon.pollNow();
     expect(log.text()).not.toContain(s2.token);
     expect(log.text()).toMatch(/rejected the token/);

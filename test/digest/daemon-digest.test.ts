@@ -16,11 +16,12 @@ import {
   testConfig,
   uniquePrefix,
   waitFor,
-  type CapturedMail,
+  type Mail,
   type FakeS2,
   type FakeSmtp,
 } from '../support/stand-ins';
-import { overview, parseCsv, WAREHOUSE } from './helpers';
+import { parseCsv } from '../support/csv';
+import { overview, WAREHOUSE } from './helpers';
 
 const RECIPIENTS = ['buyer@example.com', 'manager@example.com'];
 
@@ -44,7 +45,7 @@ rules:
 `;
 
 /** The tick time a digest mail names in its footer (`notice d-<channel>-<ms>`). */
-function tickOf(mail: CapturedMail): { channel: string; ms: number } {
+function tickOf(mail: Mail): { channel: string; ms: number } {
   const m = /notice d-([A-Za-z0-9_-]+)-(\d+)\)/.exec(mail.text);
   if (!m) throw new Error(`no digest id in: ${mail.subject}`);
   return { channel: m[1], ms: Number(m[2]) };
@@ -110,7 +111,7 @@ describe('digests from a running daemon', () => {
 
     // One alert resolves (its item is gone) and one is new: the next digest says so, in its own lines.
     const firstTick = tickOf(first).ms;
-    s2.reply.body = overview({ low: 61, negative: 1 });
+    s2.answer = { kind: 'json', body: overview({ low: 61, negative: 1 }) };
     const withChanges = () => smtp.mails.find((m) => tickOf(m).ms > firstTick && m.text.includes('RESOLVED SINCE THE LAST DIGEST (1)'));
     expect(await waitFor(() => withChanges() !== undefined, 15_000)).toBe(true);
     const changed = withChanges()!;

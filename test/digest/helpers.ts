@@ -1,11 +1,10 @@
 // Shared bits of the digest tests: a synthetic overview big enough to truncate a digest, rule sets
-// from YAML text, real queues on a unique prefix, and a CSV reader for the attachment.
+// from YAML text, alert fields on that overview's warehouse and real queues on a unique prefix.
 import { Queue } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import type { AlertRecord } from '../../src/engine/lifecycle';
 import { compileRuleSet, type CompiledRuleSet } from '../../src/engine/evaluate';
 import type { Alert } from '../../src/model';
-import type { NoticeAlert } from '../../src/notify';
 import { loadRuleFiles } from '../../src/rules';
 import { REDIS_URL } from '../support/stand-ins';
 
@@ -32,34 +31,22 @@ export function compileRules(yaml: string, env: NodeJS.ProcessEnv = {}): Compile
   return compileRuleSet(result.ruleSet);
 }
 
-export function alert(rule: string, sku: string, over: Partial<Alert> = {}): Alert {
+/** The fields of a low-available alert on `sku` in the main warehouse, as overview() makes them. */
+export function atMain(rule: string, sku: string): Partial<Alert> {
   return {
     rule,
-    type: 'low_available',
-    severity: 'warning',
-    status: 'firing',
     warehouseId: WAREHOUSE.id,
     warehouse: WAREHOUSE.name,
     productId: `p-${sku.toLowerCase()}`,
     sku,
     product: `Product ${sku}`,
     available: 2,
-    incoming: 0,
-    reserved: 0,
     updatedAt: '2026-01-15T07:00:00.000Z',
-    summary: null,
-    silenced: false,
-    inhibited: false,
-    ...over,
   };
 }
 
 export function record(a: Alert, firstSeenMs: number): AlertRecord {
   return { alert: a, firstSeenMs, lastNotifiedMs: a.silenced ? null : firstSeenMs };
-}
-
-export function event(a: Alert, kind: NoticeAlert['kind'], firstSeenMs: number): NoticeAlert {
-  return { ...a, status: kind === 'resolved' ? 'resolved' : 'firing', kind, firstSeenMs };
 }
 
 /** A connection and the digest and email queues on `prefix`; close() closes them all. */
@@ -79,38 +66,4 @@ export function queues(prefix: string): { redis: Redis; workerRedis: Redis; dige
       workerRedis.disconnect();
     },
   };
-}
-
-/** RFC 4180 rows (quoted cells, doubled quotes, CRLF); a leading byte order mark is dropped. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  const src = text.replace(/^\ufeff/, '');
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i];
-    if (quoted) {
-      if (ch === '"' && src[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\r' && src[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += ch;
-  }
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
 }

@@ -6,7 +6,8 @@ import type { DeliveryJobData } from '../../src/delivery/route';
 import type { Notice, NoticeAlert } from '../../src/notify';
 import { StateStore } from '../../src/state/store';
 import { captureLog, cleanPrefix, uniquePrefix } from '../support/stand-ins';
-import { alert, compileRules, event, queues, record } from './helpers';
+import { alert, asNotice } from '../support/alerts';
+import { atMain, compileRules, queues, record } from './helpers';
 
 const RULES = `
 channels:
@@ -115,26 +116,26 @@ describe('digest tick', () => {
   const eventsLeft = () => q.redis.llen(`${prefix}:state:digest:buyers`);
 
   it('fixes what fires for the channel and what changed since, then consumes exactly those events', async () => {
-    const low1 = alert('low-stock', 'LOW-001');
-    const low2 = alert('low-stock', 'LOW-002');
-    const neg = alert('negative-reserved', 'NEG-1', { type: 'negative_reserved', severity: 'critical', available: 50, reserved: -3 });
+    const low1 = alert(atMain('low-stock', 'LOW-001'));
+    const low2 = alert(atMain('low-stock', 'LOW-002'));
+    const neg = alert({ ...atMain('negative-reserved', 'NEG-1'), type: 'negative_reserved', severity: 'critical', available: 50, reserved: -3 });
     await commit({
       firing: [
         record(low1, EARLIER),
         record(low2, EARLIER),
         record(neg, EARLIER),
         // another channel's rule
-        record(alert('stale-level', 'LOW-001', { type: 'stale' }), EARLIER),
+        record(alert({ ...atMain('stale-level', 'LOW-001'), type: 'stale' }), EARLIER),
         // silenced when the poll ran
-        record(alert('low-stock', 'QUIET-1', { silenced: true }), EARLIER),
+        record(alert({ ...atMain('low-stock', 'QUIET-1'), silenced: true }), EARLIER),
         // matches a silence the last poll did not know yet
-        record(alert('low-stock', 'TEST-1'), EARLIER),
+        record(alert(atMain('low-stock', 'TEST-1')), EARLIER),
       ],
       buyers: [
-        event(low2, 'new', EARLIER),
-        event(low1, 'repeat', EARLIER),
-        event(alert('low-stock', 'LOW-009'), 'resolved', EARLIER),
-        event(neg, 'new', EARLIER),
+        asNotice(low2, 'new', EARLIER),
+        asNotice(low1, 'repeat', EARLIER),
+        asNotice(alert(atMain('low-stock', 'LOW-009')), 'resolved', EARLIER),
+        asNotice(neg, 'new', EARLIER),
       ],
     });
 
@@ -152,7 +153,7 @@ describe('digest tick', () => {
     expect(await eventsLeft()).toBe(0);
 
     // The next digest covers only what happened since this one, and says since when.
-    await commit({ buyers: [event(alert('low-stock', 'LOW-003'), 'new', T1 + 60_000)] });
+    await commit({ buyers: [asNotice(alert(atMain('low-stock', 'LOW-003')), 'new', T1 + 60_000)] });
     expect((await digests().runTick('buyers', T2)).result).toBe('queued');
     const next = await queued('buyers', T2);
     expect(next!.sinceMs).toBe(T1);
@@ -163,9 +164,9 @@ describe('digest tick', () => {
   });
 
   it('lists an alert once per section when it came and went several times between digests', async () => {
-    const a = alert('low-stock', 'LOW-007');
+    const a = alert(atMain('low-stock', 'LOW-007'));
     await commit({
-      buyers: [event(a, 'new', EARLIER), event(a, 'resolved', EARLIER), event({ ...a, available: 1 }, 'new', EARLIER + 1000)],
+      buyers: [asNotice(a, 'new', EARLIER), asNotice(a, 'resolved', EARLIER), asNotice({ ...a, available: 1 }, 'new', EARLIER + 1000)],
     });
     await digests().runTick('buyers', T1);
     const notice = await queued('buyers', T1);
@@ -176,7 +177,7 @@ describe('digest tick', () => {
   });
 
   it('a tick run again queues nothing twice', async () => {
-    await commit({ firing: [record(alert('low-stock', 'LOW-001'), EARLIER)], buyers: [event(alert('low-stock', 'LOW-001'), 'new', EARLIER)] });
+    await commit({ firing: [record(alert(atMain('low-stock', 'LOW-001')), EARLIER)], buyers: [asNotice(alert(atMain('low-stock', 'LOW-001')), 'new', EARLIER)] });
     const d = digests();
     expect((await d.runTick('buyers', T1)).result).toBe('queued');
     expect(await d.runTick('buyers', T1)).toEqual({ result: 'done' });
@@ -187,8 +188,8 @@ describe('digest tick', () => {
   });
 
   it('after a crash between queueing the digest and recording the tick, the re-run adds nothing and keeps later events', async () => {
-    const first = alert('low-stock', 'LOW-001');
-    await commit({ firing: [record(first, EARLIER)], buyers: [event(first, 'new', EARLIER)] });
+    const first = alert(atMain('low-stock', 'LOW-001'));
+    await commit({ firing: [record(first, EARLIER)], buyers: [asNotice(first, 'new', EARLIER)] });
     const crashAfterAdd: Pick<Queue, 'add' | 'getJobState'> = {
       add: async (...args: Parameters<Queue['add']>) => {
         await q.email.add(...args);
@@ -199,8 +200,8 @@ describe('digest tick', () => {
     await expect(digests({ emailQueue: crashAfterAdd }).runTick('buyers', T1)).rejects.toThrow('killed after add');
 
     // A poll commits while the tick is down.
-    const later = alert('low-stock', 'LOW-002');
-    await commit({ firing: [record(later, T1 + 1000)], buyers: [event(later, 'new', T1 + 1000)] });
+    const later = alert(atMain('low-stock', 'LOW-002'));
+    await commit({ firing: [record(later, T1 + 1000)], buyers: [asNotice(later, 'new', T1 + 1000)] });
 
     expect((await digests().runTick('buyers', T1)).result).toBe('queued');
     const notice = await queued('buyers', T1);
@@ -217,8 +218,8 @@ describe('digest tick', () => {
   });
 
   it('events claimed by a tick that died before queueing go to the next tick, with what came after', async () => {
-    const first = alert('low-stock', 'LOW-001');
-    await commit({ firing: [record(first, EARLIER)], buyers: [event(first, 'new', EARLIER)] });
+    const first = alert(atMain('low-stock', 'LOW-001'));
+    await commit({ firing: [record(first, EARLIER)], buyers: [asNotice(first, 'new', EARLIER)] });
     const crashBeforeAdd: Pick<Queue, 'add' | 'getJobState'> = {
       add: async () => {
         throw new Error('killed before add');
@@ -226,8 +227,8 @@ describe('digest tick', () => {
       getJobState: (id: string) => q.email.getJobState(id),
     };
     await expect(digests({ emailQueue: crashBeforeAdd }).runTick('buyers', T1)).rejects.toThrow('killed before add');
-    const later = alert('low-stock', 'LOW-002');
-    await commit({ firing: [record(later, T1 + 1000)], buyers: [event(later, 'new', T1 + 1000)] });
+    const later = alert(atMain('low-stock', 'LOW-002'));
+    await commit({ firing: [record(later, T1 + 1000)], buyers: [asNotice(later, 'new', T1 + 1000)] });
 
     expect((await digests().runTick('buyers', T2)).result).toBe('queued');
     expect(await queued('buyers', T1)).toBeNull();
@@ -237,7 +238,7 @@ describe('digest tick', () => {
     expect(await eventsLeft()).toBe(0);
 
     // And the tick after that starts from the digest that was sent.
-    await commit({ buyers: [event(alert('low-stock', 'LOW-004'), 'new', T2 + 1000)] });
+    await commit({ buyers: [asNotice(alert(atMain('low-stock', 'LOW-004')), 'new', T2 + 1000)] });
     await digests().runTick('buyers', T3);
     expect((await queued('buyers', T3))!.sinceMs).toBe(T2);
     expect(skus((await queued('buyers', T3))!.newSince)).toEqual(['LOW-004']);
@@ -254,8 +255,8 @@ describe('digest tick', () => {
     expect((await queued('heartbeat', T2))!.sinceMs).toBe(T1);
 
     // A quiet tick is no digest: the next one sent still says it is the channel's first.
-    const gone = alert('unknown', 'X-1', { type: 'unknown_product', sku: null, product: null });
-    await commit({ quiet: [event(gone, 'resolved', EARLIER)] });
+    const gone = alert({ ...atMain('unknown', 'X-1'), type: 'unknown_product', sku: null, product: null });
+    await commit({ quiet: [asNotice(gone, 'resolved', EARLIER)] });
     expect(await d.runTick('quiet', T2)).toMatchObject({ result: 'queued', firing: 0, newSince: 0, resolvedSince: 1 });
     expect((await queued('quiet', T2))!.sinceMs).toBeNull();
   });

@@ -1,5 +1,5 @@
 // Builders for engine tests: model objects written directly, not through the YAML loader.
-import type { Alert, Item, Rule, RuleSet, Silence } from '../../src/model';
+import type { Item, Rule, RuleSet, Silence } from '../../src/model';
 
 export const NOW = Date.parse('2024-06-05T12:00:00Z');
 export const HOUR = 3_600_000;
@@ -68,28 +68,5 @@ export function ruleSet(rules: Rule[], silences: Silence[] = []): RuleSet {
     inhibit: [],
     silences,
     files: ['test.yaml'],
-  };
-}
-
-/** A firing alert as evaluate() would make it, for diff tests. */
-export function alert(overrides: Partial<Alert> = {}): Alert {
-  return {
-    rule: 'low-available',
-    type: 'low_available',
-    severity: 'warning',
-    status: 'firing',
-    warehouseId: 'wh-1',
-    warehouse: 'Main',
-    productId: 'p-1',
-    sku: 'SKU-1',
-    product: 'Product 1',
-    available: 3,
-    incoming: 0,
-    reserved: 0,
-    updatedAt: '2024-06-05T11:00:00Z',
-    summary: null,
-    silenced: false,
-    inhibited: false,
-    ...overrides,
   };
 }

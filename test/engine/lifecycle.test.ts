@@ -1,7 +1,8 @@
 import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
 import { advanceAlerts, type AlertRecord, type LifecycleResult } from '../../src/engine/lifecycle';
 import { alertKey, itemKey, type Alert, type Inhibit, type Item, type Rule, type Silence } from '../../src/model';
-import { HOUR, NOW, alert, item, lowAvailable, negativeReserved, ruleSet, silence, stale } from './helpers';
+import { alert } from '../support/alerts';
+import { HOUR, NOW, item, lowAvailable, negativeReserved, ruleSet, silence, stale } from './helpers';
 
 const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
 const rulesOf = (...rules: Rule[]): Rule[] => rules;

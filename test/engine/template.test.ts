@@ -1,6 +1,6 @@
 import { renderSummary, unknownPlaceholders } from '../../src/engine/template';
 import { sortAlerts } from '../../src/engine/sort';
-import { alert } from './helpers';
+import { alert } from '../support/alerts';
 
 describe('summary templates', () => {
   it('renderSummary renders a template on its own', () => {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cleanPrefix, REDIS_URL, uniquePrefix } from '../support/stand-ins';
 import { childEnv, stockwatch, type ChildRun } from '../support/processes';
-import type { Mail, SlackMessage } from '../support/scripted';
+import type { Mail, SlackMessage } from '../support/stand-ins';
 
 export const ORG = 'org-faults';
 export const WAREHOUSE_ID = 'wh-0001';

@@ -5,7 +5,7 @@
 // or headers.
 import { htmlEscape, slackEscape } from '../../src/notify';
 import { killAll } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { stockwatch } from '../support/processes';
 import { daemonEnv, rulesYaml, Scenario, WAREHOUSE_ID } from './helpers';
 
@@ -44,13 +44,13 @@ function slackTexts(payload: { text: string; blocks: Array<Record<string, unknow
 
 describe('hostile names from the API', () => {
   let scenario: Scenario;
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
-  let smtp: ScriptedSmtp;
+  let s2: FakeS2;
+  let slack: FakeSlack;
+  let smtp: FakeSmtp;
 
   beforeEach(async () => {
     scenario = new Scenario('hostile', rulesYaml({ summary: '{{product}} in {{warehouse}}' }));
-    [s2, slack, smtp] = await Promise.all([startScriptedS2(body()), startScriptedSlack(), startScriptedSmtp()]);
+    [s2, slack, smtp] = await Promise.all([startFakeS2(body()), startFakeSlack(), startFakeSmtp()]);
   });
 
   afterEach(async () => {

@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { mulberry32 } from '../../src/prng';
 import { killAll, sleep, type ChildRun } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
 import { asMade, daemonEnv, mailStatuses, overview, rulesYaml, Scenario, startDaemon, statusOf, TAKEOVER_MS } from './helpers';
 
@@ -36,13 +36,13 @@ function episodeOf(text: string): number {
 
 describe('fault: kill -9 during polls and deliveries', () => {
   let scenario: Scenario;
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
-  let smtp: ScriptedSmtp;
+  let s2: FakeS2;
+  let slack: FakeSlack;
+  let smtp: FakeSmtp;
 
   beforeEach(async () => {
     scenario = new Scenario('kill', rulesYaml());
-    [s2, slack, smtp] = await Promise.all([startScriptedS2(overview([{ sku: 'SKU-F', available: 50 }])), startScriptedSlack(), startScriptedSmtp()]);
+    [s2, slack, smtp] = await Promise.all([startFakeS2(overview([{ sku: 'SKU-F', available: 50 }])), startFakeSlack(), startFakeSmtp()]);
   });
 
   afterEach(async () => {

@@ -3,7 +3,7 @@
 import * as http from 'node:http';
 import IORedis from 'ioredis';
 import { freePort, killAll, RedisServer, sleep, type ChildRun } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
 import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, slackStatuses, startDaemon } from './helpers';
 
@@ -25,17 +25,17 @@ function get(port: number, path: string): Promise<{ status: number; body: string
 describe('fault: Redis goes away', () => {
   let scenario: Scenario;
   let redis: RedisServer;
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
-  let smtp: ScriptedSmtp;
+  let s2: FakeS2;
+  let slack: FakeSlack;
+  let smtp: FakeSmtp;
 
   beforeEach(async () => {
     scenario = new Scenario('redis', rulesYaml());
     [redis, s2, slack, smtp] = await Promise.all([
       RedisServer.start(),
-      startScriptedS2(overview([{ sku: 'SKU-R', available: 0 }, { sku: 'SKU-S', available: 9 }])),
-      startScriptedSlack(),
-      startScriptedSmtp(),
+      startFakeS2(overview([{ sku: 'SKU-R', available: 0 }, { sku: 'SKU-S', available: 9 }])),
+      startFakeSlack(),
+      startFakeSmtp(),
     ]);
   });
 

@@ -3,7 +3,7 @@
 // moment), one of them commits and the others change nothing.
 import IORedis from 'ioredis';
 import { killAll, RedisServer, sleep, stockwatch, type ChildRun } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
 import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, slackStatuses, startDaemon, type ItemSpec } from './helpers';
 
@@ -11,13 +11,13 @@ jest.setTimeout(90_000);
 
 describe('fault: several daemons on one Redis', () => {
   let scenario: Scenario;
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
-  let smtp: ScriptedSmtp;
+  let s2: FakeS2;
+  let slack: FakeSlack;
+  let smtp: FakeSmtp;
 
   beforeEach(async () => {
     scenario = new Scenario('replicas', rulesYaml());
-    [s2, slack, smtp] = await Promise.all([startScriptedS2(overview([{ sku: 'SKU-M', available: 20 }])), startScriptedSlack(), startScriptedSmtp()]);
+    [s2, slack, smtp] = await Promise.all([startFakeS2(overview([{ sku: 'SKU-M', available: 20 }])), startFakeSlack(), startFakeSmtp()]);
   });
 
   afterEach(async () => {

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import IORedis from 'ioredis';
 import { freePort, killAll, stockwatch, type ChildRun } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type S2Answer, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { startFakeS2, startFakeSlack, startFakeSmtp, type S2Answer, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
 import { daemonEnv, overview, Scenario, startDaemon } from './helpers';
 
@@ -86,16 +86,16 @@ function forms(secret: string): string[] {
 
 describe('secrets stay out of logs and error messages, whatever fails', () => {
   let scenario: Scenario;
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
-  let smtp: ScriptedSmtp;
+  let s2: FakeS2;
+  let slack: FakeSlack;
+  let smtp: FakeSmtp;
 
   beforeEach(async () => {
     scenario = new Scenario('secrets', RULES);
     [s2, slack, smtp] = await Promise.all([
-      startScriptedS2(overview([{ sku: 'SKU-X', available: 0 }])),
-      startScriptedSlack(),
-      startScriptedSmtp({ auth: { user: SMTP_USER, pass: SMTP_PASSWORD }, refuseRecipients: ['refused@example.com'] }),
+      startFakeS2(overview([{ sku: 'SKU-X', available: 0 }])),
+      startFakeSlack(),
+      startFakeSmtp({ auth: { user: SMTP_USER, pass: SMTP_PASSWORD }, refuseRecipients: ['refused@example.com'] }),
     ]);
   });
 

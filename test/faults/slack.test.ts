@@ -3,7 +3,7 @@
 // for good at once: one log line that says so, and the failed counter of the metrics.
 import * as http from 'node:http';
 import { freePort, killAll, sleep, type ChildRun } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
 import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, slackStatuses, startDaemon } from './helpers';
 
@@ -28,13 +28,13 @@ function getText(port: number, path: string): Promise<string> {
 
 describe('fault: Slack 429, 500s, then 404', () => {
   let scenario: Scenario;
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
-  let smtp: ScriptedSmtp;
+  let s2: FakeS2;
+  let slack: FakeSlack;
+  let smtp: FakeSmtp;
 
   beforeEach(async () => {
     scenario = new Scenario('slack', rulesYaml());
-    [s2, slack, smtp] = await Promise.all([startScriptedS2(overview([{ sku: 'SKU-K', available: 5 }])), startScriptedSlack(), startScriptedSmtp()]);
+    [s2, slack, smtp] = await Promise.all([startFakeS2(overview([{ sku: 'SKU-K', available: 5 }])), startFakeSlack(), startFakeSmtp()]);
   });
 
   afterEach(async () => {

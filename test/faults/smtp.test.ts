@@ -1,6 +1,6 @@
 // SMTP is down when an event happens and comes back later, on the same port: the mail arrives once.
 import { killAll, sleep, type ChildRun } from '../support/processes';
-import { startScriptedS2, startScriptedSmtp, type ScriptedS2, type ScriptedSmtp } from '../support/scripted';
+import { startFakeS2, startFakeSmtp, type FakeS2, type FakeSmtp } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
 import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, startDaemon } from './helpers';
 
@@ -8,12 +8,12 @@ jest.setTimeout(60_000);
 
 describe('fault: SMTP down, then back', () => {
   let scenario: Scenario;
-  let s2: ScriptedS2;
-  let smtp: ScriptedSmtp | null = null;
+  let s2: FakeS2;
+  let smtp: FakeSmtp | null = null;
 
   beforeEach(async () => {
     scenario = new Scenario('smtp', rulesYaml({ slack: false }));
-    s2 = await startScriptedS2(overview([{ sku: 'SKU-A', available: 5 }]));
+    s2 = await startFakeS2(overview([{ sku: 'SKU-A', available: 5 }]));
   });
 
   afterEach(async () => {
@@ -24,7 +24,7 @@ describe('fault: SMTP down, then back', () => {
 
   test('a mail that could not be sent while the server was away is sent once when it is back', async () => {
     // The port of a server that is gone: connections are refused, as when the mail relay is down.
-    const gone = await startScriptedSmtp();
+    const gone = await startFakeSmtp();
     const port = gone.port;
     const smtpUrl = gone.url;
     await gone.close();
@@ -38,7 +38,7 @@ describe('fault: SMTP down, then back', () => {
     await daemon.waitForLine((l) => /email notice not delivered, will retry: SMTP server 127\.0\.0\.1:\d+ connection failed/.test(String(l.msg)), 15_000);
     await daemon.waitForLine((l) => /email notice not delivered, will retry/.test(String(l.msg)), 15_000, daemon.lines.findIndex((l, i) => i >= firstTry && /will retry/.test(String(l.msg))) + 1);
 
-    smtp = await startScriptedSmtp({ port });
+    smtp = await startFakeSmtp({ port });
     expect(await waitFor(() => smtp!.mails.length >= 1, 30_000)).toBe(true);
     await daemon.waitForLine(/email notice delivered/);
     // Several polls later, still one mail: nothing was queued twice.

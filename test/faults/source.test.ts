@@ -4,7 +4,7 @@
 // "unreachable" and "recovered" are told once each.
 import IORedis from 'ioredis';
 import { killAll, sleep, type ChildRun } from '../support/processes';
-import { slackText, startScriptedS2, startScriptedSlack, startScriptedSmtp, type S2Answer, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { slackText, startFakeS2, startFakeSlack, startFakeSmtp, type S2Answer, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
 import { daemonEnv, overview, rulesYaml, Scenario, startDaemon } from './helpers';
 
@@ -30,13 +30,13 @@ const BAD: Array<{ answer: S2Answer; logged: RegExp }> = [
 
 describe('fault: the S2 API misbehaves', () => {
   let scenario: Scenario;
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
-  let smtp: ScriptedSmtp;
+  let s2: FakeS2;
+  let slack: FakeSlack;
+  let smtp: FakeSmtp;
 
   beforeEach(async () => {
     scenario = new Scenario('source', rulesYaml());
-    [s2, slack, smtp] = await Promise.all([startScriptedS2(GOOD), startScriptedSlack(), startScriptedSmtp()]);
+    [s2, slack, smtp] = await Promise.all([startFakeS2(GOOD), startFakeSlack(), startFakeSmtp()]);
   });
 
   afterEach(async () => {

@@ -3,13 +3,14 @@ import { renderConsole } from '../../src/notify/console';
 import { renderEmail } from '../../src/notify/email/render';
 import { renderSlack } from '../../src/notify/slack/render';
 import { renderWebhook } from '../../src/notify/webhook/render';
-import { alert, many, plain, T0 } from './helpers';
+import { noticeAlert } from '../support/alerts';
+import { many, NEGATIVE_RESERVED, plain, T0 } from './helpers';
 
 const notice: Notice = {
   type: 'alerts',
   id: 'n-7',
   createdAtMs: T0,
-  alerts: [alert(), alert({ sku: '<!here>', kind: 'resolved', status: 'resolved' })],
+  alerts: [noticeAlert(NEGATIVE_RESERVED), noticeAlert({ ...NEGATIVE_RESERVED, sku: '<!here>', kind: 'resolved', status: 'resolved' })],
 };
 
 describe('renderConsole', () => {

@@ -2,7 +2,9 @@ import type { Notice, NoticeAlert } from '../../src/notify/notice';
 import { CSV_COLUMNS } from '../../src/notify/email/csv';
 import { htmlEscape, renderEmail } from '../../src/notify/email/render';
 import { alertLine } from '../../src/notify/text';
-import { alert, many, parseCsv, plain, T0 } from './helpers';
+import { noticeAlert } from '../support/alerts';
+import { parseCsv } from '../support/csv';
+import { many, NEGATIVE_RESERVED, plain, T0 } from './helpers';
 
 /** The email without the isolates around API text (they have a test of their own): its text as laid out. */
 function laidOut(...args: Parameters<typeof renderEmail>): ReturnType<typeof renderEmail> {
@@ -37,20 +39,20 @@ describe('renderEmail: subjects', () => {
   it('says what happened to an alerts notice and names the first SKUs', () => {
     const email = laidOut(
       alertsNotice([
-        alert(),
-        alert({ rule: 'low-available', severity: 'warning', sku: 'MX03-N-BLUE' }),
-        alert({ rule: 'low-available', severity: 'warning', sku: 'MX03-N-RED' }),
-        alert({ rule: 'low-available', severity: 'warning', sku: 'MX03-N-GREEN', kind: 'resolved', status: 'resolved' }),
+        noticeAlert(NEGATIVE_RESERVED),
+        noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low-available', severity: 'warning', sku: 'MX03-N-BLUE' }),
+        noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low-available', severity: 'warning', sku: 'MX03-N-RED' }),
+        noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low-available', severity: 'warning', sku: 'MX03-N-GREEN', kind: 'resolved', status: 'resolved' }),
       ]),
     );
     expect(email.subject).toBe('[stockwatch] 3 new, 1 resolved: TEST-BLACK, MX03-N-BLUE, MX03-N-RED, …');
-    const two = laidOut(alertsNotice([alert(), alert({ sku: null, product: null, productId: 'p-9', kind: 'repeat' })]));
+    const two = laidOut(alertsNotice([noticeAlert(NEGATIVE_RESERVED), noticeAlert({ ...NEGATIVE_RESERVED, sku: null, product: null, productId: 'p-9', kind: 'repeat' })]));
     expect(two.subject).toBe('[stockwatch] 1 new, 1 still firing: TEST-BLACK, p-9');
-    expect(laidOut(alertsNotice([alert(), alert({ warehouseId: 'w2' })])).subject).toBe('[stockwatch] 2 new: TEST-BLACK');
+    expect(laidOut(alertsNotice([noticeAlert(NEGATIVE_RESERVED), noticeAlert({ ...NEGATIVE_RESERVED, warehouseId: 'w2' })])).subject).toBe('[stockwatch] 2 new: TEST-BLACK');
   });
 
   it('keeps the subject one short line', () => {
-    const email = laidOut(alertsNotice([alert({ sku: 'A\r\nBcc: x@example.com' + 'y'.repeat(400) })]));
+    const email = laidOut(alertsNotice([noticeAlert({ ...NEGATIVE_RESERVED, sku: 'A\r\nBcc: x@example.com' + 'y'.repeat(400) })]));
     expect(email.subject).not.toMatch(/[\r\n]/);
     expect(email.subject.length).toBeLessThanOrEqual(200);
   });
@@ -61,19 +63,19 @@ describe('renderEmail: subjects', () => {
     expect(source('recovered')).toBe('[stockwatch] S2 source recovered');
     expect(source('suspect')).toBe('[stockwatch] S2 source: suspect overview');
     expect(laidOut({ type: 'test', id: 't', createdAtMs: T0, channel: 'ops' }).subject).toBe('[stockwatch] test notice for channel ops');
-    const firing = [...many(40), alert(), alert({ sku: 'X' })];
+    const firing = [...many(40), noticeAlert(NEGATIVE_RESERVED), noticeAlert({ ...NEGATIVE_RESERVED, sku: 'X' })];
     expect(laidOut(digest({ firing, newSince: many(5), resolvedSince: many(3, { kind: 'resolved' }, 'R') })).subject).toBe(
       '[stockwatch] digest: 42 firing (5 new, 3 resolved)',
     );
     expect(laidOut(digest({ firing })).subject).toBe('[stockwatch] digest: 42 firing');
     expect(laidOut(digest()).subject).toBe('[stockwatch] digest: all clear');
-    expect(laidOut(digest({ resolvedSince: [alert({ kind: 'resolved' })] })).subject).toBe('[stockwatch] digest: all clear (1 resolved)');
+    expect(laidOut(digest({ resolvedSince: [noticeAlert({ ...NEGATIVE_RESERVED, kind: 'resolved' })] })).subject).toBe('[stockwatch] digest: all clear (1 resolved)');
   });
 });
 
 describe('renderEmail: alerts notice', () => {
   it('has one alert line per alert in the text part and a table in the HTML part', () => {
-    const alerts = [alert({ kind: 'resolved', status: 'resolved', sku: 'B' }), alert()];
+    const alerts = [noticeAlert({ ...NEGATIVE_RESERVED, kind: 'resolved', status: 'resolved', sku: 'B' }), noticeAlert(NEGATIVE_RESERVED)];
     const email = laidOut(alertsNotice(alerts));
     const lines = email.text.split('\n');
     expect(lines[0]).toBe('stockwatch: 1 new, 1 resolved');
@@ -88,7 +90,7 @@ describe('renderEmail: alerts notice', () => {
 
   it('puts API text in Unicode isolates in the text lines, the subject and the HTML cells', () => {
     const RLO = '\u202E';
-    const email = renderEmail(alertsNotice([alert({ sku: `S${RLO}`, warehouse: `<W>${RLO}`, product: `P${RLO}`, brand: `B${RLO}`, summary: null })]));
+    const email = renderEmail(alertsNotice([noticeAlert({ ...NEGATIVE_RESERVED, sku: `S${RLO}`, warehouse: `<W>${RLO}`, product: `P${RLO}`, brand: `B${RLO}`, summary: null })]));
     expect(email.text.split('\n')).toContain(`firing · negative-reserved (critical) · \u2068S${RLO}\u2069 @ \u2068<W>${RLO}\u2069 · available 0, reserved -13, incoming 0`);
     expect(email.subject).toBe(`[stockwatch] 1 new: \u2068S${RLO}\u2069`);
     expect(email.html).toContain(`>\u2068&lt;W&gt;${RLO}\u2069</td>`);
@@ -98,7 +100,7 @@ describe('renderEmail: alerts notice', () => {
   it('escapes HTML in every API text and keeps RTL and emoji intact', () => {
     const email = laidOut(
       alertsNotice([
-        alert({
+        noticeAlert({ ...NEGATIVE_RESERVED,
           sku: '<script>alert("x")</script>',
           product: "Tom's & Jerry's",
           warehouse: 'مستودع 🏭',
@@ -116,7 +118,7 @@ describe('renderEmail: alerts notice', () => {
   });
 
   it('lists at most maxPerRule alerts of a rule, counts the rest and attaches every alert', () => {
-    const alerts = [...many(60), alert(), alert({ sku: 'C2' })];
+    const alerts = [...many(60), noticeAlert(NEGATIVE_RESERVED), noticeAlert({ ...NEGATIVE_RESERVED, sku: 'C2' })];
     const email = laidOut(alertsNotice(alerts), { maxPerRule: 50 });
     const lines = email.text.split('\n');
     expect(lines.filter((l) => l.startsWith('firing · low-available'))).toHaveLength(50);
@@ -147,12 +149,12 @@ describe('renderEmail: source and test notices', () => {
 });
 
 describe('renderEmail: digest', () => {
-  const critical = [alert({ sku: 'NEG-B', productId: 'nb' }), alert({ sku: 'NEG-A', productId: 'na', kind: 'repeat' })];
-  const stale = [alert({ rule: 'stale', type: 'stale', severity: 'info', sku: 'OLD-1', summary: null, firstSeenMs: T0 - 90 * 60_000 })];
+  const critical = [noticeAlert({ ...NEGATIVE_RESERVED, sku: 'NEG-B', productId: 'nb' }), noticeAlert({ ...NEGATIVE_RESERVED, sku: 'NEG-A', productId: 'na', kind: 'repeat' })];
+  const stale = [noticeAlert({ ...NEGATIVE_RESERVED, rule: 'stale', type: 'stale', severity: 'info', sku: 'OLD-1', summary: null, firstSeenMs: T0 - 90 * 60_000 })];
   const low = many(120, { kind: 'repeat', firstSeenMs: T0 - 2 * 86_400_000 });
 
   it('lists what fires by severity then rule, with how long, then what is new and resolved', () => {
-    const gone = alert({ rule: 'low-available', severity: 'warning', sku: 'GONE-1', kind: 'resolved', status: 'resolved', available: 40, reserved: 0, summary: null });
+    const gone = noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low-available', severity: 'warning', sku: 'GONE-1', kind: 'resolved', status: 'resolved', available: 40, reserved: 0, summary: null });
     const email = laidOut(digest({ firing: [...stale, ...low.slice(0, 2), ...critical], newSince: [critical[0]], resolvedSince: [gone] }));
     const text = email.text.split('\n');
     const at = (line: string) => {
@@ -228,13 +230,13 @@ describe('renderEmail: digest', () => {
   });
 
   it('quotes CSV cells per RFC 4180 and defuses formulas in text cells only', () => {
-    const tricky = alert({
+    const tricky = noticeAlert({ ...NEGATIVE_RESERVED,
       sku: '=HYPERLINK("http://x","y")',
       product: '+cmd, "quoted"\r\nsecond line',
       warehouse: '@SUM(A1)',
       summary: '-2+3',
     });
-    const unknown = alert({ sku: null, product: null, warehouse: null, summary: null, productId: 'p-x', reserved: -7, silenced: true });
+    const unknown = noticeAlert({ ...NEGATIVE_RESERVED, sku: null, product: null, warehouse: null, summary: null, productId: 'p-x', reserved: -7, silenced: true });
     const rows = csvOf(laidOut(digest({ firing: [tricky, unknown] })));
     const t = rows.find((r) => r[6] === tricky.productId)!;
     expect(t[7]).toBe('\'=HYPERLINK("http://x","y")');

@@ -1,7 +1,8 @@
 import type { Notice, NoticeAlert, OmittedAlerts } from '../../src/notify/notice';
 import { renderSlack, SLACK_LIMITS, SLACK_NOTICE_KEEPS, slackEscape, slackNoticeAlerts } from '../../src/notify/slack/render';
 import { alertLine } from '../../src/notify/text';
-import { alert, many, plain, T0 } from './helpers';
+import { noticeAlert } from '../support/alerts';
+import { many, NEGATIVE_RESERVED, plain, T0 } from './helpers';
 
 interface Block {
   type: string;
@@ -56,10 +57,10 @@ describe('renderSlack: alerts', () => {
   it('has a header with counts and one line per alert, most severe first', () => {
     const payload = renderSlack(
       alertsNotice([
-        alert({ rule: 'low-available', severity: 'warning', sku: 'MX03-N-BLUE', summary: null, kind: 'resolved', status: 'resolved', available: 12, reserved: 0 }),
-        alert({ kind: 'repeat', sku: 'TEST-WHITE', summary: null }),
-        alert(),
-        alert({ rule: 'low-available', severity: 'warning', sku: 'MX03-N-RED', summary: null, available: 3, reserved: 0, incoming: 40 }),
+        noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low-available', severity: 'warning', sku: 'MX03-N-BLUE', summary: null, kind: 'resolved', status: 'resolved', available: 12, reserved: 0 }),
+        noticeAlert({ ...NEGATIVE_RESERVED, kind: 'repeat', sku: 'TEST-WHITE', summary: null }),
+        noticeAlert(NEGATIVE_RESERVED),
+        noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low-available', severity: 'warning', sku: 'MX03-N-RED', summary: null, available: 3, reserved: 0, incoming: 40 }),
       ]),
     );
     const blocks = blocksOf(payload);
@@ -79,7 +80,7 @@ describe('renderSlack: alerts', () => {
   });
 
   it('says resolved only on the lines of resolved alerts', () => {
-    const alerts = [alert({ sku: 'A' }), alert({ sku: 'B', kind: 'resolved', status: 'resolved' }), alert({ sku: 'C', kind: 'repeat' })];
+    const alerts = [noticeAlert({ ...NEGATIVE_RESERVED, sku: 'A' }), noticeAlert({ ...NEGATIVE_RESERVED, sku: 'B', kind: 'resolved', status: 'resolved' }), noticeAlert({ ...NEGATIVE_RESERVED, sku: 'C', kind: 'repeat' })];
     const lines = sectionLines(renderSlack(alertsNotice(alerts)));
     expect(lines).toHaveLength(3);
     for (const line of lines) {
@@ -91,7 +92,7 @@ describe('renderSlack: alerts', () => {
   it('escapes API and rule text so that it cannot mention or link', () => {
     const payload = renderSlack(
       alertsNotice([
-        alert({
+        noticeAlert({ ...NEGATIVE_RESERVED,
           sku: '<!channel>',
           warehouse: '<@U024BE7LH> & <#C123>',
           summary: '<http://evil.example|click here> &lt;b&gt;',
@@ -111,13 +112,13 @@ describe('renderSlack: alerts', () => {
   });
 
   it('keeps RTL text and emoji intact', () => {
-    const payload = renderSlack(alertsNotice([alert({ sku: 'מוצר-😀', product: 'منتج', warehouse: 'مستودع 🏭' })]));
+    const payload = renderSlack(alertsNotice([noticeAlert({ ...NEGATIVE_RESERVED, sku: 'מוצר-😀', product: 'منتج', warehouse: 'مستودع 🏭' })]));
     expect(sectionLines(payload)[0]).toContain('מוצר-😀 @ مستودع 🏭');
   });
 
   it('puts escaped API text in Unicode isolates, so an unbalanced RTL mark cannot reverse the rest of the line', () => {
     const RLO = '\u202E';
-    const payload = renderSlack(alertsNotice([alert({ sku: `<b>${RLO}`, warehouse: `مستودع ${RLO}&`, summary: null })]));
+    const payload = renderSlack(alertsNotice([noticeAlert({ ...NEGATIVE_RESERVED, sku: `<b>${RLO}`, warehouse: `مستودع ${RLO}&`, summary: null })]));
     const raw = blocksOf(payload).find((b) => b.type === 'section')!.text!.text;
     expect(raw).toBe(
       `firing · negative-reserved (critical) · \u2068&lt;b&gt;${RLO}\u2069 @ \u2068مستودع ${RLO}&amp;\u2069 · available 0, reserved -13, incoming 0`,
@@ -127,7 +128,7 @@ describe('renderSlack: alerts', () => {
 
   it('appends the summary text where the rule has one', () => {
     const [withSummary, without] = sectionLines(
-      renderSlack(alertsNotice([alert({ sku: 'A', summary: 'A at test warehouse: 0 left' }), alert({ sku: 'B', summary: null })])),
+      renderSlack(alertsNotice([noticeAlert({ ...NEGATIVE_RESERVED, sku: 'A', summary: 'A at test warehouse: 0 left' }), noticeAlert({ ...NEGATIVE_RESERVED, sku: 'B', summary: null })])),
     );
     expect(withSummary.endsWith(' — A at test warehouse: 0 left')).toBe(true);
     expect(without.endsWith('incoming 0')).toBe(true);
@@ -137,7 +138,7 @@ describe('renderSlack: alerts', () => {
     const alerts = [
       ...many(25_000, { kind: 'new' }, 'N'),
       ...many(4_980, { kind: 'resolved', status: 'resolved' }, 'R'),
-      ...Array.from({ length: 20 }, (_, i) => alert({ sku: `CRIT-${String(i).padStart(2, '0')}`, productId: `c${i}` })),
+      ...Array.from({ length: 20 }, (_, i) => noticeAlert({ ...NEGATIVE_RESERVED, sku: `CRIT-${String(i).padStart(2, '0')}`, productId: `c${i}` })),
     ];
     const payload = renderSlack(alertsNotice(alerts));
     expectWithinLimits(payload);
@@ -155,8 +156,8 @@ describe('renderSlack: alerts', () => {
       ...many(7, { rule: 'stale', type: 'stale', severity: 'info' }, 'S'),
       ...many(5, { kind: 'repeat' }, 'L'),
       ...many(9, { kind: 'resolved', status: 'resolved' }, 'LR'),
-      ...Array.from({ length: 4 }, (_, i) => alert({ sku: `NEG-${i}`, productId: `n${i}` })),
-      ...Array.from({ length: 3 }, (_, i) => alert({ sku: `NEGR-${i}`, productId: `nr${i}`, kind: 'resolved', status: 'resolved' })),
+      ...Array.from({ length: 4 }, (_, i) => noticeAlert({ ...NEGATIVE_RESERVED, sku: `NEG-${i}`, productId: `n${i}` })),
+      ...Array.from({ length: 3 }, (_, i) => noticeAlert({ ...NEGATIVE_RESERVED, sku: `NEGR-${i}`, productId: `nr${i}`, kind: 'resolved', status: 'resolved' })),
     ];
     const payload = renderSlack(alertsNotice(alerts), { maxAlerts: 6 });
     const lines = sectionLines(payload);
@@ -168,7 +169,7 @@ describe('renderSlack: alerts', () => {
 
   it('cuts overlong text in one place without splitting an emoji or an entity', () => {
     const long = '😀<&'.repeat(2000);
-    const payload = renderSlack(alertsNotice([alert({ summary: long }), alert({ sku: 'B', summary: long })]));
+    const payload = renderSlack(alertsNotice([noticeAlert({ ...NEGATIVE_RESERVED, summary: long }), noticeAlert({ ...NEGATIVE_RESERVED, sku: 'B', summary: long })]));
     expectWithinLimits(payload);
     for (const line of sectionLines(payload)) {
       expect(line.endsWith('…')).toBe(true);
@@ -188,7 +189,7 @@ describe('renderSlack: alerts', () => {
   });
 
   it('keeps the per-rule sum within a section when hundreds of rules are left out', () => {
-    const alerts = Array.from({ length: 600 }, (_, i) => alert({ rule: `rule-number-${String(i).padStart(3, '0')}`, sku: `S${i}`, productId: `p${i}` }));
+    const alerts = Array.from({ length: 600 }, (_, i) => noticeAlert({ ...NEGATIVE_RESERVED, rule: `rule-number-${String(i).padStart(3, '0')}`, sku: `S${i}`, productId: `p${i}` }));
     const payload = renderSlack(alertsNotice(alerts));
     expectWithinLimits(payload);
     const rest = sectionLines(payload).pop()!;
@@ -229,8 +230,8 @@ describe('renderSlack: other notices', () => {
       createdAtMs: T0,
       sinceMs: T0 - 86_400_000,
       timezone: 'UTC',
-      firing: [alert(), ...many(30, { kind: 'repeat' })],
-      newSince: [alert()],
+      firing: [noticeAlert(NEGATIVE_RESERVED), ...many(30, { kind: 'repeat' })],
+      newSince: [noticeAlert(NEGATIVE_RESERVED)],
       resolvedSince: many(2, { kind: 'resolved', status: 'resolved' }, 'R'),
     });
     expectWithinLimits(payload);
@@ -245,7 +246,7 @@ describe('renderSlack: other notices', () => {
 });
 
 it('renders the same line as alertLine, escaped', () => {
-  const a = alert({ sku: 'A&B' });
+  const a = noticeAlert({ ...NEGATIVE_RESERVED, sku: 'A&B' });
   const section = blocksOf(renderSlack(alertsNotice([a]))).find((b) => b.type === 'section')!.text!.text;
   expect(section).toBe(slackEscape(alertLine(a)));
 });

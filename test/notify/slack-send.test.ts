@@ -4,10 +4,11 @@ import { DeliveryError } from '../../src/notify/errors';
 import { renderSlack } from '../../src/notify/slack/render';
 import { parseRetryAfter } from '../../src/notify/http';
 import { postSlack } from '../../src/notify/slack/send';
-import { alert, T0 } from './helpers';
+import { noticeAlert } from '../support/alerts';
+import { NEGATIVE_RESERVED, T0 } from './helpers';
 
 const SECRET_PATH = '/services/T0SECRET1/B0SECRET2/abcdefghijklmnopqrstuvwx';
-const payload = renderSlack({ type: 'alerts', id: 'n', createdAtMs: T0, alerts: [alert()] });
+const payload = renderSlack({ type: 'alerts', id: 'n', createdAtMs: T0, alerts: [noticeAlert(NEGATIVE_RESERVED)] });
 
 interface Received {
   method: string;

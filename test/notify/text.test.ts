@@ -1,22 +1,23 @@
 import { alertLine, firingFor, isolate, restSummary, sortAlerts } from '../../src/notify/text';
-import { alert, plain, T0 } from './helpers';
+import { noticeAlert } from '../support/alerts';
+import { NEGATIVE_RESERVED, plain, T0 } from './helpers';
 
 describe('alertLine', () => {
   it('says firing, still firing or resolved, with rule, severity, SKU, warehouse, levels and summary', () => {
-    expect(plain(alertLine(alert()))).toBe(
+    expect(plain(alertLine(noticeAlert(NEGATIVE_RESERVED)))).toBe(
       'firing · negative-reserved (critical) · TEST-BLACK @ test warehouse · available 0, reserved -13, incoming 0 — TEST-BLACK reserved is negative',
     );
-    expect(plain(alertLine(alert({ kind: 'repeat' })))).toBe(
+    expect(plain(alertLine(noticeAlert({ ...NEGATIVE_RESERVED, kind: 'repeat' })))).toBe(
       'still firing · negative-reserved (critical) · TEST-BLACK @ test warehouse · available 0, reserved -13, incoming 0 — TEST-BLACK reserved is negative',
     );
-    expect(plain(alertLine(alert({ kind: 'resolved', status: 'resolved', reserved: 2 })))).toBe(
+    expect(plain(alertLine(noticeAlert({ ...NEGATIVE_RESERVED, kind: 'resolved', status: 'resolved', reserved: 2 })))).toBe(
       'resolved · negative-reserved (critical) · TEST-BLACK @ test warehouse · available 0, reserved 2, incoming 0 — TEST-BLACK reserved is negative',
     );
   });
 
   it('uses the productId and the warehouseId where product or warehouse are unknown', () => {
     const line = plain(alertLine(
-      alert({ rule: 'unknown-product', severity: 'warning', sku: null, product: null, warehouse: null, summary: null, available: 7, incoming: 3, reserved: 1 }),
+      noticeAlert({ ...NEGATIVE_RESERVED, rule: 'unknown-product', severity: 'warning', sku: null, product: null, warehouse: null, summary: null, available: 7, incoming: 3, reserved: 1 }),
     ));
     expect(line).toBe(
       'firing · unknown-product (warning) · unknown product 3775cc37-30e7-4579-a58e-c9adda6fa888 @ unknown warehouse 9cae310d-c440-4d78-bdc0-bf306ec33888 · available 7, reserved 1, incoming 3',
@@ -24,32 +25,32 @@ describe('alertLine', () => {
   });
 
   it('names a known product with a blank SKU by its id, without calling it unknown', () => {
-    expect(plain(alertLine(alert({ sku: '  ', summary: null })))).toBe(
+    expect(plain(alertLine(noticeAlert({ ...NEGATIVE_RESERVED, sku: '  ', summary: null })))).toBe(
       'firing · negative-reserved (critical) · product 3775cc37-30e7-4579-a58e-c9adda6fa888 @ test warehouse · available 0, reserved -13, incoming 0',
     );
   });
 
   it('leaves out an empty summary and keeps API text on one line', () => {
-    expect(alertLine(alert({ summary: '   ' }))).not.toContain('—');
-    const line = plain(alertLine(alert({ sku: 'A\nB', warehouse: 'W\r\n2', summary: 'x\u2028y' })));
+    expect(alertLine(noticeAlert({ ...NEGATIVE_RESERVED, summary: '   ' }))).not.toContain('—');
+    const line = plain(alertLine(noticeAlert({ ...NEGATIVE_RESERVED, sku: 'A\nB', warehouse: 'W\r\n2', summary: 'x\u2028y' })));
     expect(line).not.toMatch(/[\r\n\u2028]/);
     expect(line).toContain('A B @ W 2');
     expect(line.endsWith('— x y')).toBe(true);
   });
 
   it('keeps RTL text and emoji intact', () => {
-    const line = alertLine(alert({ sku: 'מוצר-😀', warehouse: 'مستودع 🏭' }));
+    const line = alertLine(noticeAlert({ ...NEGATIVE_RESERVED, sku: 'מוצר-😀', warehouse: 'مستودع 🏭' }));
     expect(line).toContain('\u2068מוצר-😀\u2069 @ \u2068مستودع 🏭\u2069');
   });
 
   it('puts every name from the API in Unicode isolates, so an unbalanced RTL mark reverses nothing after it', () => {
     const RLO = '\u202E';
-    const line = alertLine(alert({ sku: `SKU-${RLO}1`, product: 'P', warehouse: `W${RLO}`, summary: `s${RLO}` }));
+    const line = alertLine(noticeAlert({ ...NEGATIVE_RESERVED, sku: `SKU-${RLO}1`, product: 'P', warehouse: `W${RLO}`, summary: `s${RLO}` }));
     // Each piece of API text sits alone inside FSI … PDI; the PDI ends the override it holds.
     expect(line).toBe(
       `firing · negative-reserved (critical) · \u2068SKU-${RLO}1\u2069 @ \u2068W${RLO}\u2069 · available 0, reserved -13, incoming 0 — \u2068s${RLO}\u2069`,
     );
-    expect(alertLine(alert({ sku: null, product: null, productId: `p${RLO}` }))).toContain(`unknown product \u2068p${RLO}\u2069 @`);
+    expect(alertLine(noticeAlert({ ...NEGATIVE_RESERVED, sku: null, product: null, productId: `p${RLO}` }))).toContain(`unknown product \u2068p${RLO}\u2069 @`);
   });
 
   it('balances isolate controls the API text brings, keeping every character', () => {
@@ -77,45 +78,45 @@ describe('alertLine', () => {
   });
 
   it('says stock elsewhere, the forecast, network and warehouse scope, and an inhibition', () => {
-    const low = alert({ rule: 'low', type: 'low_available', severity: 'warning', summary: null, available: 3, availableElsewhere: 240 });
+    const low = noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low', type: 'low_available', severity: 'warning', summary: null, available: 3, availableElsewhere: 240 });
     expect(plain(alertLine(low))).toBe('firing · low (warning) · TEST-BLACK @ test warehouse · available 3, reserved -13, incoming 0 · 240 available elsewhere');
     expect(plain(alertLine({ ...low, availableElsewhere: 0 }))).not.toContain('elsewhere');
-    const runsOut = alert({ rule: 'runs-out', type: 'runs_out', severity: 'warning', summary: null, available: 12, reserved: 0, ratePerDay: 2.345, runsOutAt: '2026-05-06T12:00:00.000Z' });
+    const runsOut = noticeAlert({ ...NEGATIVE_RESERVED, rule: 'runs-out', type: 'runs_out', severity: 'warning', summary: null, available: 12, reserved: 0, ratePerDay: 2.345, runsOutAt: '2026-05-06T12:00:00.000Z' });
     expect(plain(alertLine(runsOut))).toBe(
       'firing · runs-out (warning) · TEST-BLACK @ test warehouse · available 12, reserved 0, incoming 0 · selling 2.3/day, runs out 2026-05-06 12:00 UTC',
     );
-    const network = alert({ rule: 'low-network', type: 'low_available', summary: null, warehouseId: null, warehouse: null, available: 40 });
+    const network = noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low-network', type: 'low_available', summary: null, warehouseId: null, warehouse: null, available: 40 });
     expect(plain(alertLine(network))).toBe('firing · low-network (critical) · TEST-BLACK @ all warehouses · available 40, reserved -13, incoming 0');
-    const feed = alert({ rule: 'feed-silent', type: 'stale_warehouse', summary: null, productId: null, sku: null, product: null });
+    const feed = noticeAlert({ ...NEGATIVE_RESERVED, rule: 'feed-silent', type: 'stale_warehouse', summary: null, productId: null, sku: null, product: null });
     expect(plain(alertLine(feed))).toBe('firing · feed-silent (critical) · test warehouse · available 0, reserved -13, incoming 0');
-    expect(plain(alertLine(alert({ summary: null, inhibited: true })))).toMatch(/incoming 0 · inhibited$/);
+    expect(plain(alertLine(noticeAlert({ ...NEGATIVE_RESERVED, summary: null, inhibited: true })))).toMatch(/incoming 0 · inhibited$/);
   });
 });
 
 describe('ordering and sums', () => {
   it('lists most severe first, then new, still firing, resolved', () => {
     const sorted = sortAlerts([
-      alert({ severity: 'info', rule: 'stale', sku: 'A' }),
-      alert({ kind: 'resolved', sku: 'B' }),
-      alert({ kind: 'repeat', sku: 'C' }),
-      alert({ severity: 'warning', rule: 'low', sku: 'D' }),
-      alert({ sku: 'E' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, severity: 'info', rule: 'stale', sku: 'A' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, kind: 'resolved', sku: 'B' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, kind: 'repeat', sku: 'C' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, severity: 'warning', rule: 'low', sku: 'D' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, sku: 'E' }),
     ]);
     expect(sorted.map((a) => a.sku)).toEqual(['E', 'C', 'B', 'D', 'A']);
   });
 
   it('sums the rest per rule with counts per event', () => {
     const rest = [
-      alert({ rule: 'low', severity: 'warning' }),
-      alert({ rule: 'low', severity: 'warning', kind: 'resolved' }),
-      alert({ rule: 'low', severity: 'warning' }),
-      alert({ rule: 'neg', kind: 'repeat' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low', severity: 'warning' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low', severity: 'warning', kind: 'resolved' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, rule: 'low', severity: 'warning' }),
+      noticeAlert({ ...NEGATIVE_RESERVED, rule: 'neg', kind: 'repeat' }),
     ];
     expect(restSummary(rest, Infinity)).toBe('… and 4 more: neg 1 still firing; low 2 new, 1 resolved');
   });
 
   it('says how long an alert has been firing', () => {
-    expect(firingFor(alert(), T0)).toBe('3d4h');
-    expect(firingFor(alert({ firstSeenMs: T0 + 5000 }), T0)).toBe('0s');
+    expect(firingFor(noticeAlert(NEGATIVE_RESERVED), T0)).toBe('3d4h');
+    expect(firingFor(noticeAlert({ ...NEGATIVE_RESERVED, firstSeenMs: T0 + 5000 }), T0)).toBe('0s');
   });
 });

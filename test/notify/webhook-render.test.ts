@@ -1,6 +1,7 @@
 import type { Notice } from '../../src/notify/notice';
 import { renderWebhook, webhookBody } from '../../src/notify/webhook/render';
-import { alert, T0 } from './helpers';
+import { noticeAlert } from '../support/alerts';
+import { NEGATIVE_RESERVED, T0 } from './helpers';
 
 /** SPEC section 4's alert fields, in order. */
 const ALERT_FIELDS = ['rule', 'type', 'severity', 'status', 'warehouseId', 'warehouse', 'productId', 'sku', 'product', 'available', 'incoming', 'reserved', 'updatedAt', 'summary', 'silenced', 'inhibited'];
@@ -12,9 +13,9 @@ describe('webhook body (SPEC section 5)', () => {
       id: 'a-p1-erp',
       createdAtMs: T0,
       alerts: [
-        alert({ kind: 'resolved', status: 'resolved', sku: 'B' }),
-        alert({ kind: 'repeat', sku: 'C', since: 'resolved' }),
-        alert({ sku: 'A', rule: 'low', type: 'low_available', severity: 'warning', availableElsewhere: 240 }),
+        noticeAlert({ ...NEGATIVE_RESERVED, kind: 'resolved', status: 'resolved', sku: 'B' }),
+        noticeAlert({ ...NEGATIVE_RESERVED, kind: 'repeat', sku: 'C', since: 'resolved' }),
+        noticeAlert({ ...NEGATIVE_RESERVED, sku: 'A', rule: 'low', type: 'low_available', severity: 'warning', availableElsewhere: 240 }),
       ],
     };
     const raw = renderWebhook(n);
@@ -40,9 +41,9 @@ describe('webhook body (SPEC section 5)', () => {
       id: 'a',
       createdAtMs: T0,
       alerts: [
-        alert({ rule: 'runs-out', type: 'runs_out', ratePerDay: 2.5, runsOutAt: '2026-05-06T12:00:00.000Z' }),
-        alert({ rule: 'net', warehouseId: null, warehouse: null }),
-        alert({ rule: 'feed', type: 'stale_warehouse', productId: null, sku: null, product: null }),
+        noticeAlert({ ...NEGATIVE_RESERVED, rule: 'runs-out', type: 'runs_out', ratePerDay: 2.5, runsOutAt: '2026-05-06T12:00:00.000Z' }),
+        noticeAlert({ ...NEGATIVE_RESERVED, rule: 'net', warehouseId: null, warehouse: null }),
+        noticeAlert({ ...NEGATIVE_RESERVED, rule: 'feed', type: 'stale_warehouse', productId: null, sku: null, product: null }),
       ],
     };
     const byRule = Object.fromEntries(webhookBody(n).alerts.map((a) => [a.rule, a]));

@@ -4,10 +4,11 @@ import { DeliveryError } from '../../src/notify/errors';
 import { renderWebhook } from '../../src/notify/webhook/render';
 import { postWebhook, webhookSignature } from '../../src/notify/webhook/send';
 import { startFakeWebhook, type FakeWebhook } from '../support/stand-ins';
-import { alert, T0 } from './helpers';
+import { noticeAlert } from '../support/alerts';
+import { NEGATIVE_RESERVED, T0 } from './helpers';
 
 const SECRET = 'whsec-0123456789abcdef';
-const body = renderWebhook({ type: 'alerts', id: 'a-1-erp', createdAtMs: T0, alerts: [alert({ product: 'Perruque 听雨 مستودع \u202E' })] });
+const body = renderWebhook({ type: 'alerts', id: 'a-1-erp', createdAtMs: T0, alerts: [noticeAlert({ ...NEGATIVE_RESERVED, product: 'Perruque 听雨 مستودع \u202E' })] });
 
 async function failure(p: Promise<unknown>): Promise<DeliveryError> {
   const err = await p.then(

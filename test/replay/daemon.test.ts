@@ -104,7 +104,7 @@ describe('replay tells what the daemon sent', () => {
     const sent: Array<{ at: string; channel: string; slack?: FakeSlack['messages'][number]; mail?: FakeSmtp['mails'][number] }> = [];
     for (const [i, body] of series().entries()) {
       now = START + i * 5 * MIN;
-      s2.reply = { body };
+      s2.answer = { kind: 'json', body };
       const slackBefore = slack.messages.length;
       const mailBefore = smtp.mails.length;
       const report = await daemon.pollNow();

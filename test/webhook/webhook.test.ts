@@ -4,7 +4,6 @@
 import * as fs from 'node:fs';
 import { runCli } from '../cli/helpers';
 import { killAll, type ChildRun } from '../support/processes';
-import { startScriptedS2, type ScriptedS2 } from '../support/scripted';
 import { cleanPrefix, REDIS_URL, rulesDir, startFakeS2, startFakeWebhook, uniquePrefix, waitFor, type FakeS2, type FakeWebhook } from '../support/stand-ins';
 import { daemonEnv, overview, Scenario, startDaemon } from '../faults/helpers';
 
@@ -80,7 +79,7 @@ describe('webhook channel from poll --once', () => {
 
     // The next poll: back in stock, a resolved notice under a new id; nothing new is sent twice.
     hook.answer = () => ({ status: 200 });
-    s2.reply.body = inStock();
+    s2.answer = { kind: 'json', body: inStock() };
     const second = await runCli(['poll', '--once', '--wait', '30s'], env());
     expect(second).toMatchObject({ code: 0, stderr: '' });
     expect(hook.delivered.map(events)).toEqual([['new SKU-W'], ['resolved SKU-W']]);
@@ -93,12 +92,12 @@ describe('webhook channel from poll --once', () => {
 
 describe('webhook channel from running daemons', () => {
   let scenario: Scenario;
-  let s2: ScriptedS2;
+  let s2: FakeS2;
   let hook: FakeWebhook;
 
   beforeEach(async () => {
     scenario = new Scenario('webhook', RULES);
-    [s2, hook] = await Promise.all([startScriptedS2(inStock()), startFakeWebhook({ secret: SECRET })]);
+    [s2, hook] = await Promise.all([startFakeS2(inStock()), startFakeWebhook({ secret: SECRET })]);
   });
   afterEach(async () => {
     await killAll();
