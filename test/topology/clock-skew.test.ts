@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import IORedis from 'ioredis';
 import { BIN, ChildRun, killAll, REPO_ROOT, sleep } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, type ScriptedS2, type ScriptedSlack } from '../support/scripted';
-import { REDIS_URL, waitFor } from '../support/stand-ins';
+import { REDIS_URL, startFakeS2, startFakeSlack, waitFor, type FakeS2, type FakeSlack } from '../support/stand-ins';
 import { daemonEnv, overview, rulesYaml, Scenario, slackStatuses } from '../faults/helpers';
 import { requireBinaries } from './topologies';
 
@@ -26,8 +25,8 @@ function skewedDaemon(env: NodeJS.ProcessEnv, offsetSeconds: number, name: strin
 const pollOks = (d: ChildRun): number[] => d.lines.filter((l) => l.msg === 'poll ok').map((l) => l.atMs);
 
 describe('replicas with skewed clocks', () => {
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
+  let s2: FakeS2;
+  let slack: FakeSlack;
   let scenario: Scenario;
   let redis: IORedis;
 
@@ -37,7 +36,7 @@ describe('replicas with skewed clocks', () => {
   });
 
   beforeEach(async () => {
-    [s2, slack] = await Promise.all([startScriptedS2(overview([{ sku: 'SKU-M', available: 20 }])), startScriptedSlack()]);
+    [s2, slack] = await Promise.all([startFakeS2(overview([{ sku: 'SKU-M', available: 20 }])), startFakeSlack()]);
     scenario = new Scenario('skew', rulesYaml({ email: false }));
     redis = new IORedis(REDIS_URL);
   });

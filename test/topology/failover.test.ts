@@ -5,9 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { killAll, sleep, type ChildRun, freePort } from '../support/processes';
-import { startScriptedS2, startScriptedSlack, startScriptedSmtp, type ScriptedS2, type ScriptedSlack, type ScriptedSmtp } from '../support/scripted';
+import { startFakeS2, startFakeSlack, startFakeSmtp, waitFor, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { daemonEnv, overview, Scenario, slackStatuses, startDaemon } from '../faults/helpers';
-import { waitFor } from '../support/stand-ins';
 import { ask, infoFields, RedisClusterUnderTest, replicaCaughtUp, requireBinaries, SentinelSetUnderTest, until } from './topologies';
 
 jest.setTimeout(60_000);
@@ -60,7 +59,7 @@ async function get(url: string): Promise<{ status: number; body: string }> {
  * Two events before the failover, one while the master is dead (seen by the first poll after the
  * promotion), one after: Slack must get exactly firing, resolved, firing, resolved.
  */
-async function scenario(name: string, topology: () => Promise<Topology>, s2: ScriptedS2, slack: ScriptedSlack, smtp: ScriptedSmtp, prefix: string): Promise<Measured> {
+async function scenario(name: string, topology: () => Promise<Topology>, s2: FakeS2, slack: FakeSlack, smtp: FakeSmtp, prefix: string): Promise<Measured> {
   const t = await topology();
   const httpPort = await freePort();
   const scenarioFiles = new Scenario(name, RULES);
@@ -140,15 +139,15 @@ async function scenario(name: string, topology: () => Promise<Topology>, s2: Scr
 }
 
 describe('Redis topologies: a real failover under a running daemon', () => {
-  let s2: ScriptedS2;
-  let slack: ScriptedSlack;
-  let smtp: ScriptedSmtp;
+  let s2: FakeS2;
+  let slack: FakeSlack;
+  let smtp: FakeSmtp;
   const cleanups: Array<() => Promise<void>> = [];
 
   beforeAll(() => requireBinaries('redis-server', 'redis-sentinel', 'redis-cli'));
 
   beforeEach(async () => {
-    [s2, slack, smtp] = await Promise.all([startScriptedS2(overview([{ sku: 'SKU-M', available: 20 }])), startScriptedSlack(), startScriptedSmtp()]);
+    [s2, slack, smtp] = await Promise.all([startFakeS2(overview([{ sku: 'SKU-M', available: 20 }])), startFakeSlack(), startFakeSmtp()]);
   });
 
   afterEach(async () => {

@@ -2,7 +2,7 @@
 // gets in, and that the password shows up in no log line.
 import * as http from 'node:http';
 import { freePort, killAll, type ChildRun } from '../support/processes';
-import { startScriptedS2, type ScriptedS2 } from '../support/scripted';
+import { startFakeS2, type FakeS2 } from '../support/stand-ins';
 import { daemonEnv, overview, rulesYaml, Scenario, startDaemon } from '../faults/helpers';
 
 jest.setTimeout(60_000);
@@ -47,11 +47,11 @@ function accepts(host: string, port: number): Promise<boolean> {
 }
 
 describe('HTTP_HOST and HTTP_AUTH', () => {
-  let s2: ScriptedS2;
+  let s2: FakeS2;
   let scenario: Scenario;
 
   beforeAll(async () => {
-    s2 = await startScriptedS2(overview([{ sku: 'SKU-M', available: 0 }]));
+    s2 = await startFakeS2(overview([{ sku: 'SKU-M', available: 0 }]));
     scenario = new Scenario('http', rulesYaml({ email: false }));
   });
 

@@ -5,8 +5,7 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { freePort, killAll, sleep } from '../support/processes';
-import { startScriptedS2, type ScriptedS2 } from '../support/scripted';
-import { REDIS_URL, waitFor } from '../support/stand-ins';
+import { REDIS_URL, startFakeS2, waitFor, type FakeS2 } from '../support/stand-ins';
 import { daemonEnv, overview, rulesYaml, Scenario, startDaemon } from '../faults/helpers';
 
 jest.setTimeout(60_000);
@@ -19,12 +18,12 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 const lastSuccessMetric = (text: string): number => Number(/^stockwatch_last_successful_poll_timestamp_seconds (\S+)$/m.exec(text)?.[1] ?? NaN);
 
 describe('/healthz on poll lag', () => {
-  let s2: ScriptedS2;
+  let s2: FakeS2;
   let scenario: Scenario;
   let connection: IORedis;
 
   beforeAll(async () => {
-    s2 = await startScriptedS2(overview([{ sku: 'SKU-M', available: 20 }]));
+    s2 = await startFakeS2(overview([{ sku: 'SKU-M', available: 20 }]));
     scenario = new Scenario('lag', rulesYaml({ email: false }));
     connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
   });
