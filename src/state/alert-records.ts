@@ -1,0 +1,236 @@
+// How alert records sit in Redis: compact, and in small hashes that Redis keeps listpack-encoded.
+//
+// A record holds what the lifecycle needs (status, first seen, last notified, cleared since,
+// silenced/inhibited), the levels it last fired at (the status page and digests show them; a
+// resolved alert of a vanished item reports them), and no copy of what is shared:
+//   - rule names and warehouses become short codes, kept once in the meta hash (`layout`);
+//   - product ids that are UUIDs are written as 22 characters of base64url instead of 36;
+//   - sku and product name are kept once per product (`…:state:products:<n>`), however many
+//     alerts the product has, and removed with its last alert;
+//   - the summary is not stored when rendering the rule's template again gives it back.
+// Records are spread over `…:state:alerts:<n>` by a hash of their field; the number of buckets
+// doubles as records grow, so that each stays under Redis' hash-max-listpack-entries (128), where
+// an entry costs its bytes plus ~3 (a plain big hash costs ~100 bytes of overhead per entry).
+//
+// Names are per product and per warehouse: a stored record decodes to the latest names committed
+// for its product, even if it fired under an older one.
+import type { AlertRecord } from '../engine/lifecycle';
+import { compileTemplate, type CompiledTemplate } from '../engine/template';
+import type { Alert, Rule, RuleType, Severity } from '../model';
+
+/** Records per bucket before the buckets double (Redis converts a hash past 128 entries). */
+export const BUCKET_FILL = 100;
+/** After a resize, buckets are this full on average: room to grow before the next one. */
+const FILL_AFTER_RESIZE = 50;
+
+/** Rule and warehouse codes and the bucket counts; JSON in the meta hash. */
+export interface Layout {
+  rules: string[];
+  /** [warehouseId, warehouse name] by code. */
+  warehouses: Array<[string | null, string | null]>;
+  alertBuckets: number;
+  productBuckets: number;
+}
+
+export const emptyLayout = (): Layout => ({ rules: [], warehouses: [], alertBuckets: 1, productBuckets: 1 });
+
+export function parseLayout(json: string | undefined): Layout {
+  if (json === undefined || json === '') return emptyLayout();
+  const l = JSON.parse(json) as Layout;
+  return { rules: l.rules, warehouses: l.warehouses, alertBuckets: l.alertBuckets, productBuckets: l.productBuckets };
+}
+
+export function cloneLayout(l: Layout): Layout {
+  return { rules: [...l.rules], warehouses: l.warehouses.map(([id, name]) => [id, name]), alertBuckets: l.alertBuckets, productBuckets: l.productBuckets };
+}
+
+/** Buckets for `count` entries: a power of two with room to grow. */
+export function bucketsFor(count: number, current: number): number {
+  if (count <= current * BUCKET_FILL) return current;
+  let n = current;
+  while (n * FILL_AFTER_RESIZE < count) n *= 2;
+  return n;
+}
+
+/** FNV-1a over the UTF-16 code units, mixed (murmur3's finalizer: FNV's low bits alone spread ids with a common shape badly), masked to the (power of two) bucket count. */
+export function bucketOf(field: string, buckets: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < field.length; i++) {
+    h ^= field.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) & (buckets - 1);
+}
+
+// ---- ids -------------------------------------------------------------------------------------
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A product id as it is written: '' for null, a lowercase UUID as 22 base64url characters, else `~id`. */
+export function encodeId(id: string | null): string {
+  if (id === null) return '';
+  if (id.length === 36 && UUID.test(id)) return Buffer.from(id.replace(/-/g, ''), 'hex').toString('base64url');
+  return '~' + id;
+}
+
+export function decodeId(s: string): string | null {
+  if (s === '') return null;
+  if (s.charCodeAt(0) === 126) return s.slice(1);
+  const h = Buffer.from(s, 'base64url').toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// ---- times -----------------------------------------------------------------------------------
+
+/**
+ * `2024-06-03T03:40:41.743844Z` -> seconds since the epoch in base 36 + the fraction as written
+ * (`1gxk3t5.743844`), 14 characters instead of 27; anything that would not come back exactly is
+ * kept as `!` + base64url.
+ */
+export function encodeTime(t: string): string {
+  if (t.length >= 20 && t.charCodeAt(10) === 84 && t.charCodeAt(t.length - 1) === 90) {
+    const base = t.slice(0, 19);
+    const frac = t.slice(19, -1);
+    const ms = Date.parse(base + 'Z');
+    if (ms === ms && (frac === '' || /^\.\d+$/.test(frac)) && new Date(ms).toISOString().slice(0, 19) === base) return (ms / 1000).toString(36) + frac;
+  }
+  return '!' + Buffer.from(t, 'utf8').toString('base64url');
+}
+
+export function decodeTime(s: string): string {
+  if (s.charCodeAt(0) === 33) return Buffer.from(s.slice(1), 'base64url').toString('utf8');
+  const dot = s.indexOf('.');
+  const sec = parseInt(dot < 0 ? s : s.slice(0, dot), 36);
+  return new Date(sec * 1000).toISOString().slice(0, 19) + (dot < 0 ? '' : s.slice(dot)) + 'Z';
+}
+
+// ---- names -----------------------------------------------------------------------------------
+
+export interface ProductNames {
+  sku: string | null;
+  product: string | null;
+}
+
+export const encodeProduct = (p: ProductNames): string => JSON.stringify([p.sku, p.product]);
+
+export function decodeProduct(s: string): ProductNames {
+  const [sku, product] = JSON.parse(s) as [string | null, string | null];
+  return { sku, product };
+}
+
+// ---- records ---------------------------------------------------------------------------------
+
+const TYPES: readonly RuleType[] = ['low_available', 'negative_reserved', 'stale', 'unknown_product', 'stale_warehouse', 'runs_out'];
+const SEVERITIES: readonly Severity[] = ['info', 'warning', 'critical'];
+const TYPE_INDEX = new Map(TYPES.map((t, i) => [t, i]));
+const SEVERITY_INDEX = new Map(SEVERITIES.map((s, i) => [s, i]));
+
+const templates = new Map<string, CompiledTemplate>();
+
+/** The summary the rule's template gives for this alert, as the store would render it back. */
+function rendered(alert: Alert, rule: Rule | undefined): string | null {
+  if (rule?.summary === undefined) return null;
+  let t = templates.get(rule.summary);
+  if (t === undefined) templates.set(rule.summary, (t = compileTemplate(rule.summary)));
+  return t.render(alert, null, rule);
+}
+
+/** The hash field of a record: rule code . warehouse code . product id. */
+export const recordField = (ruleCode: number, warehouseCode: number, productEnc: string): string =>
+  `${ruleCode.toString(36)}.${warehouseCode.toString(36)}.${productEnc}`;
+
+/**
+ * The value: `<flags><type×severity><firstSeen36>,<lastNotified>,<available>,<incoming>,<reserved>,<updatedAt>,<extras>,<summary>`.
+ * lastNotified is '' (never), '=' (when it started firing) or base 36; extras are `c`leared since,
+ * available `e`lsewhere, `r`ate per day, runs `o`ut at, `;`-separated; the summary is '' (none),
+ * '~' (the rule's template renders it) or '"' + the text (last, so it may hold anything).
+ */
+export function encodeValue(r: AlertRecord, rule: Rule | undefined): string {
+  const a = r.alert;
+  const flags = (a.status === 'pending' ? 1 : 0) | (a.silenced ? 2 : 0) | (a.inhibited ? 4 : 0);
+  const ts = (TYPE_INDEX.get(a.type) ?? 0) * 3 + (SEVERITY_INDEX.get(a.severity) ?? 0);
+  const ln = r.lastNotifiedMs === null ? '' : r.lastNotifiedMs === r.firstSeenMs ? '=' : r.lastNotifiedMs.toString(36);
+  let extras = '';
+  const extra = (tag: string, v: string): void => {
+    extras += (extras === '' ? '' : ';') + tag + v;
+  };
+  if (r.clearedSinceMs !== undefined) extra('c', r.clearedSinceMs.toString(36));
+  if (a.availableElsewhere !== undefined) extra('e', String(a.availableElsewhere));
+  if (a.ratePerDay !== undefined) extra('r', String(a.ratePerDay));
+  if (a.runsOutAt !== undefined) extra('o', encodeTime(a.runsOutAt));
+  const summary = a.summary === null ? '' : a.summary === rendered(a, rule) ? '~' : '"' + a.summary;
+  return `${flags}${ts.toString(36)}${r.firstSeenMs.toString(36)},${ln},${a.available},${a.incoming},${a.reserved},${encodeTime(a.updatedAt)},${extras},${summary}`;
+}
+
+export interface RecordIdentity {
+  rule: string;
+  warehouseId: string | null;
+  warehouse: string | null;
+  productId: string | null;
+  names: ProductNames | undefined;
+}
+
+export function decodeValue(id: RecordIdentity, v: string, rule: Rule | undefined): AlertRecord {
+  const p = v.split(',');
+  // The summary is last and may contain commas.
+  const summaryPart = p.length > 8 ? p.slice(7).join(',') : p[7];
+  const head = p[0];
+  const flags = head.charCodeAt(0) - 48;
+  const ts = parseInt(head[1], 36);
+  const firstSeenMs = parseInt(head.slice(2), 36);
+  const alert: Alert = {
+    rule: id.rule,
+    type: TYPES[Math.floor(ts / 3)],
+    severity: SEVERITIES[ts % 3],
+    status: flags & 1 ? 'pending' : 'firing',
+    warehouseId: id.warehouseId,
+    warehouse: id.warehouse,
+    productId: id.productId,
+    sku: id.names?.sku ?? null,
+    product: id.names?.product ?? null,
+    available: Number(p[2]),
+    incoming: Number(p[3]),
+    reserved: Number(p[4]),
+    updatedAt: decodeTime(p[5]),
+    summary: null,
+    silenced: (flags & 2) !== 0,
+    inhibited: (flags & 4) !== 0,
+  };
+  let clearedSinceMs: number | undefined;
+  if (p[6] !== '') {
+    for (const e of p[6].split(';')) {
+      const rest = e.slice(1);
+      switch (e[0]) {
+        case 'c':
+          clearedSinceMs = parseInt(rest, 36);
+          break;
+        case 'e':
+          alert.availableElsewhere = Number(rest);
+          break;
+        case 'r':
+          alert.ratePerDay = Number(rest);
+          break;
+        case 'o':
+          alert.runsOutAt = decodeTime(rest);
+          break;
+      }
+    }
+  }
+  if (summaryPart === '~') alert.summary = rendered(alert, rule);
+  else if (summaryPart !== '') alert.summary = summaryPart.slice(1);
+  const ln = p[1];
+  const record: AlertRecord = { alert, firstSeenMs, lastNotifiedMs: ln === '' ? null : ln === '=' ? firstSeenMs : parseInt(ln, 36) };
+  if (clearedSinceMs !== undefined) record.clearedSinceMs = clearedSinceMs;
+  return record;
+}
+
+/** firstSeenMs of an encoded record, or null for a pending one (it does not fire). */
+export function firstSeenOf(v: string): number | null {
+  if ((v.charCodeAt(0) - 48) & 1) return null;
+  return parseInt(v.slice(2, v.indexOf(',')), 36);
+}
