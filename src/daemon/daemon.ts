@@ -13,7 +13,7 @@ import { StateStore, type OutboxEntry } from '../state/store';
 import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, type Transports } from '../delivery/worker';
 import { DIGEST_QUEUE, Digests } from '../digest/digest';
 import { closeHttp, json, startHttp, type Route } from '../web/http';
-import { Metrics } from '../web/metrics';
+import type { Metrics } from '../web/metrics';
 import { ChannelOrder } from '../delivery/channel-order';
 import { runPoll, type PollReport } from '../poll/poll';
 import { DELIVERY_QUEUES } from '../delivery/route';
@@ -39,10 +39,20 @@ export interface DaemonOptions {
   transports?: Transports;
   /** Where HTTP binds (HTTP_PORT gives the port). Default 0.0.0.0. */
   httpHost?: string;
+  /** false: keep no Prometheus metrics (`poll --once`: the process exits before anyone could read them). Default true. */
+  metrics?: boolean;
 }
 
 export class Daemon {
-  readonly metrics = new Metrics();
+  private metricsLoaded: Metrics | null = null;
+  /** The Prometheus metrics; prom-client loads on first use (`poll --once` never uses it). */
+  get metrics(): Metrics {
+    return (this.metricsLoaded ??= new (require('../web/metrics') as typeof import('../web/metrics')).Metrics());
+  }
+  /** The metrics to record into, null when the options say nobody will read them. */
+  private get recording(): Metrics | null {
+    return this.opts.metrics === false ? null : this.metrics;
+  }
   readonly rules: RulesHolder;
   readonly store: StateStore;
   private readonly queueConn: Redis;
@@ -191,7 +201,7 @@ export class Daemon {
       throw new Error(`Redis at ${redisAddress(config.redisUrl)} is not answering yet; poll skipped`);
     }
     this.rules.refresh();
-    const end = this.metrics.pollDuration.startTimer();
+    const end = this.recording?.pollDuration.startTimer();
     const report = await runPoll(
       {
         store: this.store,
@@ -203,12 +213,13 @@ export class Daemon {
       },
       Date.now(),
     );
-    end();
-    this.metrics.polls.inc({ outcome: report.ok ? 'ok' : 'failed' });
-    if (report.ok && report.committed) {
-      this.metrics.items.set(report.items);
-      this.metrics.malformed.set(report.malformed);
-      this.metrics.setFiring(report.firingByRule);
+    end?.();
+    const metrics = this.recording;
+    metrics?.polls.inc({ outcome: report.ok ? 'ok' : 'failed' });
+    if (metrics && report.ok && report.committed) {
+      metrics.items.set(report.items);
+      metrics.malformed.set(report.malformed);
+      metrics.setFiring(report.firingByRule);
     }
     return report;
   }
@@ -312,14 +323,14 @@ export class Daemon {
   private watchWorker(worker: Worker, channelType: string): void {
     const { log } = this.opts;
     worker.on('completed', (job: Job) => {
-      this.metrics.notice(channelType, 'sent');
+      this.recording?.notice(channelType, 'sent');
       log.info({ job: job.id, channel: job.data.channel, attempts: job.attemptsMade }, `${channelType} notice delivered`);
     });
     worker.on('failed', (job: Job | undefined, err: Error) => {
       if (!job) return;
       const attempts = job.opts.attempts ?? 1;
       const finalFailure = err.name === 'UnrecoverableError' || job.attemptsMade >= attempts;
-      this.metrics.notice(channelType, finalFailure ? 'failed' : 'retried');
+      this.recording?.notice(channelType, finalFailure ? 'failed' : 'retried');
       const fields = { job: job.id, channel: job.data.channel, attempt: job.attemptsMade };
       if (finalFailure) log.error(fields, `${channelType} notice failed for good: ${oneLine(err)}`);
       else log.warn(fields, `${channelType} notice not delivered, will retry: ${oneLine(err)}`);

@@ -353,6 +353,8 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   const namesChanged = new Set<string>();
 
   const sets: Array<[string, string]> = [];
+  /** Encoded values by alertKey, for a resize to reuse. */
+  const encoded = new Map<string, string>();
   const dels: string[] = [];
   const setKeys = new Set<string>();
   for (const r of c.alertsSet ?? []) {
@@ -368,7 +370,9 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
       e.product = a.product;
       namesChanged.add(enc);
     }
-    sets.push([recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), enc), encodeValue(r, c.rules?.get(a.rule))]);
+    const value = encodeValue(r, c.rules?.get(a.rule));
+    encoded.set(key, value);
+    sets.push([recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), enc), value]);
   }
   const deleted: string[] = [];
   for (const key of c.alertsDel ?? []) {
@@ -405,10 +409,10 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
     layout.alertBuckets = alertBuckets;
     layoutChanged = true;
     const all = nextAlerts();
-    for (const r of all.values()) {
+    for (const [key, r] of all) {
       const a = r.alert;
       const field = recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), encodeId(a.productId));
-      push(plan.alertSet, bucketOf(field, alertBuckets), field, encodeValue(r, c.rules?.get(a.rule)));
+      push(plan.alertSet, bucketOf(field, alertBuckets), field, encoded.get(key) ?? encodeValue(r, c.rules?.get(a.rule)));
     }
     plan.alerts = () => all;
   } else {
