@@ -165,7 +165,9 @@ export class StateStore {
         const dot1 = field.indexOf('.');
         const dot2 = field.indexOf('.', dot1 + 1);
         const rule = layout.rules[parseInt(field.slice(0, dot1), 36)];
-        const [warehouseId, warehouse] = layout.warehouses[parseInt(field.slice(dot1 + 1, dot2), 36)];
+        const wh = layout.warehouses[parseInt(field.slice(dot1 + 1, dot2), 36)];
+        const warehouseId = wh[0];
+        const warehouse = wh[1];
         const enc = field.slice(dot2 + 1);
         let product = products.get(enc);
         if (product === undefined) products.set(enc, (product = { sku: null, product: null, id: decodeId(enc), refs: 0 }));
