@@ -85,28 +85,55 @@ export function decodeId(s: string): string | null {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// ---- times -----------------------------------------------------------------------------------
+// ---- times ----------------------------------------------------------------------------------
+
+const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
+
+/** `YYYY-MM-DDTHH:MM:SS` of whole seconds since the epoch, without a Date (civil_from_days, H. Hinnant). */
+function isoSeconds(sec: number): string {
+  const days = Math.floor(sec / 86400);
+  const rem = sec - days * 86400;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = Math.floor(rem / 3600);
+  const min = Math.floor((rem - h * 3600) / 60);
+  return `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(min)}:${pad2(rem % 60)}`;
+}
+
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
 
 /**
- * `2024-06-03T03:40:41.743844Z` -> seconds since the epoch in base 36 + the fraction as written
- * (`1gxk3t5.743844`), 14 characters instead of 27; anything that would not come back exactly is
- * kept as `!` + base64url.
+ * `2024-06-03T03:40:41.743844Z` -> the number of fraction digits, then seconds x 10^digits + the
+ * fraction in base 36 (`6h2bq1kb9jo`: 11 characters instead of 27); anything that would not come
+ * back exactly (offsets, nanoseconds, years past 9999) is kept as `!` + base64url.
  */
 export function encodeTime(t: string): string {
-  if (t.length >= 20 && t.charCodeAt(10) === 84 && t.charCodeAt(t.length - 1) === 90) {
-    const base = t.slice(0, 19);
+  if (t.length >= 20 && t.length <= 27 && t.charCodeAt(10) === 84 && t.charCodeAt(t.length - 1) === 90) {
+    const sec = Date.parse(t.slice(0, 19) + 'Z') / 1000;
     const frac = t.slice(19, -1);
-    const ms = Date.parse(base + 'Z');
-    if (ms === ms && (frac === '' || /^\.\d+$/.test(frac)) && new Date(ms).toISOString().slice(0, 19) === base) return (ms / 1000).toString(36) + frac;
+    const digits = frac === '' ? 0 : frac.length - 1;
+    if (Number.isSafeInteger(sec) && (frac === '' || /^\.\d{1,6}$/.test(frac))) {
+      const enc = String(digits) + (sec * POW10[digits] + (digits === 0 ? 0 : Number(frac.slice(1)))).toString(36);
+      if (decodeTime(enc) === t) return enc;
+    }
   }
   return '!' + Buffer.from(t, 'utf8').toString('base64url');
 }
 
 export function decodeTime(s: string): string {
-  if (s.charCodeAt(0) === 33) return Buffer.from(s.slice(1), 'base64url').toString('utf8');
-  const dot = s.indexOf('.');
-  const sec = parseInt(dot < 0 ? s : s.slice(0, dot), 36);
-  return new Date(sec * 1000).toISOString().slice(0, 19) + (dot < 0 ? '' : s.slice(dot)) + 'Z';
+  const digits = s.charCodeAt(0) - 48;
+  if (digits < 0 || digits > 6) return Buffer.from(s.slice(1), 'base64url').toString('utf8');
+  const n = parseInt(s.slice(1), 36);
+  const scale = POW10[digits];
+  const sec = Math.floor(n / scale);
+  return isoSeconds(sec) + (digits === 0 ? '' : '.' + String(n - sec * scale).padStart(digits, '0')) + 'Z';
 }
 
 // ---- names -----------------------------------------------------------------------------------
@@ -116,11 +143,25 @@ export interface ProductNames {
   product: string | null;
 }
 
-export const encodeProduct = (p: ProductNames): string => JSON.stringify([p.sku, p.product]);
+const UNIT = '\u001f';
+const NONE = '\u0000';
+const plain = (v: string | null): boolean => v === null || (v !== NONE && !v.includes(UNIT) && v.charCodeAt(0) !== 91);
+
+/** `sku \x1f product` (\0 for null); JSON when a name could be mistaken for that. */
+export function encodeProduct(p: ProductNames): string {
+  if (!plain(p.sku) || !plain(p.product)) return JSON.stringify([p.sku, p.product]);
+  return (p.sku ?? NONE) + UNIT + (p.product ?? NONE);
+}
 
 export function decodeProduct(s: string): ProductNames {
-  const [sku, product] = JSON.parse(s) as [string | null, string | null];
-  return { sku, product };
+  if (s.charCodeAt(0) === 91) {
+    const [sku, product] = JSON.parse(s) as [string | null, string | null];
+    return { sku, product };
+  }
+  const at = s.indexOf(UNIT);
+  const sku = s.slice(0, at);
+  const product = s.slice(at + 1);
+  return { sku: sku === NONE ? null : sku, product: product === NONE ? null : product };
 }
 
 // ---- records ---------------------------------------------------------------------------------
@@ -145,7 +186,7 @@ export const recordField = (ruleCode: number, warehouseCode: number, productEnc:
   `${ruleCode.toString(36)}.${warehouseCode.toString(36)}.${productEnc}`;
 
 /**
- * The value: `<flags><type×severity><firstSeen36>,<lastNotified>,<available>,<incoming>,<reserved>,<updatedAt>,<extras>,<summary>`.
+ * The value: `<flags><type×severity><firstSeen36>,<lastNotified>,<available>,<incoming>,<reserved>,<updatedAt>[,<extras>[,<summary>]]`.
  * lastNotified is '' (never), '=' (when it started firing) or base 36; extras are `c`leared since,
  * available `e`lsewhere, `r`ate per day, runs `o`ut at, `;`-separated; the summary is '' (none),
  * '~' (the rule's template renders it) or '"' + the text (last, so it may hold anything).
@@ -164,7 +205,9 @@ export function encodeValue(r: AlertRecord, rule: Rule | undefined): string {
   if (a.ratePerDay !== undefined) extra('r', String(a.ratePerDay));
   if (a.runsOutAt !== undefined) extra('o', encodeTime(a.runsOutAt));
   const summary = a.summary === null ? '' : a.summary === rendered(a, rule) ? '~' : '"' + a.summary;
-  return `${flags}${ts.toString(36)}${r.firstSeenMs.toString(36)},${ln},${a.available},${a.incoming},${a.reserved},${encodeTime(a.updatedAt)},${extras},${summary}`;
+  const head = `${flags}${ts.toString(36)}${r.firstSeenMs.toString(36)},${ln},${a.available},${a.incoming},${a.reserved},${encodeTime(a.updatedAt)}`;
+  // Empty trailing parts are left out.
+  return summary !== '' ? `${head},${extras},${summary}` : extras !== '' ? `${head},${extras}` : head;
 }
 
 export interface RecordIdentity {
@@ -178,7 +221,7 @@ export interface RecordIdentity {
 export function decodeValue(id: RecordIdentity, v: string, rule: Rule | undefined): AlertRecord {
   const p = v.split(',');
   // The summary is last and may contain commas.
-  const summaryPart = p.length > 8 ? p.slice(7).join(',') : p[7];
+  const summaryPart = p.length > 8 ? p.slice(7).join(',') : (p[7] ?? '');
   const head = p[0];
   const flags = head.charCodeAt(0) - 48;
   const ts = parseInt(head[1], 36);
@@ -202,7 +245,7 @@ export function decodeValue(id: RecordIdentity, v: string, rule: Rule | undefine
     inhibited: (flags & 4) !== 0,
   };
   let clearedSinceMs: number | undefined;
-  if (p[6] !== '') {
+  if (p.length > 6 && p[6] !== '') {
     for (const e of p[6].split(';')) {
       const rest = e.slice(1);
       switch (e[0]) {
@@ -233,4 +276,31 @@ export function decodeValue(id: RecordIdentity, v: string, rule: Rule | undefine
 export function firstSeenOf(v: string): number | null {
   if ((v.charCodeAt(0) - 48) & 1) return null;
   return parseInt(v.slice(2, v.indexOf(',')), 36);
+}
+
+/**
+ * A record of the layout before this one (one hash, field `rule\x1fwarehouseId\x1fproductId`, value
+ * a JSON array): read once after an upgrade, so that the alerts firing then are not told again as
+ * new; the first commit rewrites them all in this layout and deletes the old hash.
+ */
+export function decodeLegacyRecord(key: string, value: string): AlertRecord {
+  const [rule, warehouseId, productId] = key.split('\u001f');
+  const v = JSON.parse(value) as [
+    number, number | null, RuleType, Severity, string | null, string | null, string | null,
+    number, number, number, string, string | null, 0 | 1,
+    0 | 1 | undefined, number | null | undefined, number | null | undefined, number | null | undefined, string | null | undefined, 'p' | 'f' | undefined,
+  ];
+  const alert: Alert = {
+    rule, type: v[2], severity: v[3], status: v[18] === 'p' ? 'pending' : 'firing',
+    warehouseId: warehouseId === '' ? null : warehouseId, warehouse: v[4],
+    productId: productId === '' ? null : productId, sku: v[5], product: v[6],
+    available: v[7], incoming: v[8], reserved: v[9], updatedAt: v[10], summary: v[11],
+    silenced: v[12] === 1, inhibited: v[13] === 1,
+  };
+  if (typeof v[15] === 'number') alert.availableElsewhere = v[15];
+  if (typeof v[16] === 'number') alert.ratePerDay = v[16];
+  if (typeof v[17] === 'string') alert.runsOutAt = v[17];
+  const record: AlertRecord = { alert, firstSeenMs: v[0], lastNotifiedMs: v[1] };
+  if (typeof v[14] === 'number') record.clearedSinceMs = v[14];
+  return record;
 }

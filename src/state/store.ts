@@ -17,7 +17,7 @@ import type { AlertRecord } from '../engine/lifecycle';
 import type { PollBooks } from '../engine/step';
 import { alertKey, type Rule } from '../model';
 import {
-  bucketOf, bucketsFor, cloneLayout, decodeId, decodeProduct, decodeValue, encodeId, encodeProduct, encodeValue,
+  bucketOf, bucketsFor, cloneLayout, decodeId, decodeLegacyRecord, decodeProduct, decodeValue, encodeId, encodeProduct, encodeValue,
   firstSeenOf, parseLayout, recordField, type Layout, type ProductNames,
 } from './alert-records';
 
@@ -87,13 +87,15 @@ interface AlertCache {
   alerts: Map<string, AlertRecord>;
   /** By encoded product id. */
   products: Map<string, ProductEntry>;
+  /** Read from the layout before this one: the next commit rewrites every record. */
+  legacy?: boolean;
 }
 
 // Redis takes big commands, but one HSET of 400,000 arguments holds a lot of memory on both sides.
 const CHUNK = 5000;
 
 export class StateStore {
-  readonly keys: { meta: string; alerts: string; products: string; outbox: string; digestPrefix: string; orderPrefix: string };
+  readonly keys: { meta: string; alerts: string; products: string; legacyAlerts: string; outbox: string; digestPrefix: string; orderPrefix: string };
   private cache: AlertCache | null = null;
 
   /**
@@ -110,6 +112,8 @@ export class StateStore {
       // Prefixes: the records are in `alerts:<n>`, the products' names in `products:<n>` (see alert-records.ts).
       alerts: `${base}:alerts:`,
       products: `${base}:products:`,
+      // The one alerts hash of the layout before (read once after an upgrade, then deleted).
+      legacyAlerts: `${base}:alerts`,
       outbox: `${base}:outbox`,
       digestPrefix: `${base}:digest:`,
       orderPrefix: `${base}:order:`,
@@ -144,6 +148,10 @@ export class StateStore {
 
   private async readAlerts(gen: number, layoutJson: string | undefined, rules: RuleLookup | undefined): Promise<AlertCache> {
     const layout = parseLayout(layoutJson);
+    if (layoutJson === undefined) {
+      const legacy = await this.redis.hgetall(this.keys.legacyAlerts);
+      if (Object.keys(legacy).length > 0) return this.readLegacy(gen, layout, legacy);
+    }
     const pipe = this.redis.pipeline();
     for (let b = 0; b < layout.productBuckets; b++) pipe.hgetall(this.keys.products + b);
     for (let b = 0; b < layout.alertBuckets; b++) pipe.hgetall(this.keys.alerts + b);
@@ -180,6 +188,20 @@ export class StateStore {
   }
 
   /** Writes everything in `c` atomically; false (and nothing written) when another poll committed first. */
+  private readLegacy(gen: number, layout: Layout, legacy: Record<string, string>): AlertCache {
+    const alerts = new Map<string, AlertRecord>();
+    const products = new Map<string, ProductEntry>();
+    for (const key in legacy) {
+      const record = decodeLegacyRecord(key, legacy[key]);
+      alerts.set(key, record);
+      const enc = encodeId(record.alert.productId);
+      const p = products.get(enc);
+      if (p === undefined) products.set(enc, { sku: record.alert.sku, product: record.alert.product, id: record.alert.productId, refs: 1 });
+      else p.refs++;
+    }
+    return (this.cache = { gen, layout, alerts, products, legacy: true });
+  }
+
   async commit(c: Commit): Promise<boolean> {
     const { keys, redis } = this;
     // The alert writes are worked out against the state this commit builds on: in memory when it
@@ -198,6 +220,7 @@ export class StateStore {
       return false;
     }
     const tx = redis.multi();
+    if (cache.legacy) tx.del(keys.legacyAlerts);
     if (plan.dropAlertBuckets > 0) tx.del(...range(plan.dropAlertBuckets).map((b) => keys.alerts + b));
     if (plan.dropProductBuckets > 0) tx.del(...range(plan.dropProductBuckets).map((b) => keys.products + b));
     for (const [b, fields] of plan.productSet) tx.hset(keys.products + b, ...fields);
@@ -405,7 +428,8 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   };
 
   const alertBuckets = bucketsFor(alertCount, layout.alertBuckets);
-  if (alertBuckets !== layout.alertBuckets) {
+  // After an upgrade nothing is in the buckets yet: everything is written, as in a resize.
+  if (alertBuckets !== layout.alertBuckets || cache.legacy) {
     // Resize: every record is rewritten into the new buckets.
     plan.dropAlertBuckets = layout.alertBuckets;
     layout.alertBuckets = alertBuckets;
@@ -423,7 +447,7 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   }
 
   const productBuckets = bucketsFor(products.size, layout.productBuckets);
-  if (productBuckets !== layout.productBuckets) {
+  if (productBuckets !== layout.productBuckets || cache.legacy) {
     plan.dropProductBuckets = layout.productBuckets;
     layout.productBuckets = productBuckets;
     layoutChanged = true;

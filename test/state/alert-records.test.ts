@@ -3,7 +3,7 @@
 import IORedis from 'ioredis';
 import type { AlertRecord } from '../../src/engine/lifecycle';
 import { alertKey, type Alert, type Rule } from '../../src/model';
-import { decodeId, decodeTime, encodeId, encodeTime } from '../../src/state/alert-records';
+import { decodeId, decodeProduct, decodeTime, encodeId, encodeProduct, encodeTime } from '../../src/state/alert-records';
 import { StateStore } from '../../src/state/store';
 import { cleanPrefix, REDIS_URL, uniquePrefix } from '../support/stand-ins';
 
@@ -33,10 +33,23 @@ describe('alert records', () => {
   test('ids and times come back exactly', () => {
     for (const id of [null, '', uuid(1), 'not-a-uuid', 'ABCDEF01-1a2b-4c3d-8e4f-000000000001', 'x.y\u00e9']) expect(decodeId(encodeId(id))).toBe(id);
     expect(encodeId(uuid(1))).toHaveLength(22);
-    for (const t of ['2026-11-27T10:11:12.123456Z', '2026-11-27T10:11:12Z', '1969-12-31T23:59:59.5Z', '2026-11-27T10:11:12+02:00', 'yesterday', '2026-02-30T00:00:00Z']) {
-      expect(decodeTime(encodeTime(t))).toBe(t);
+    const times = [
+      '2026-11-27T10:11:12.123456Z', '2026-11-27T10:11:12Z', '2026-11-27T10:11:12.000Z', '2024-02-29T23:59:59.9Z', '1969-12-31T23:59:59.5Z',
+      '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999999Z', '2026-11-27T10:11:12.1234567Z', '2026-11-27T10:11:12+02:00', 'yesterday',
+      '2026-02-30T00:00:00Z', '', '2026-11-27T10:11:12.12345aZ',
+    ];
+    for (const t of times) expect(decodeTime(encodeTime(t))).toBe(t);
+    // Every second of four centuries, sampled: the calendar without a Date agrees with Date's.
+    for (let ms = Date.parse('1900-01-01T00:00:00Z'); ms < Date.parse('2300-01-01T00:00:00Z'); ms += 86_399_000 * 7 + 1000) {
+      const iso = new Date(ms).toISOString().slice(0, 19) + 'Z';
+      expect(decodeTime(encodeTime(iso))).toBe(iso);
     }
-    expect(encodeTime('2026-11-27T10:11:12.123456Z').length).toBeLessThanOrEqual(14);
+    expect(encodeTime('2026-11-27T10:11:12.123456Z').length).toBeLessThanOrEqual(12);
+    for (const p of [
+      { sku: 'A', product: 'B' }, { sku: null, product: null }, { sku: '', product: '' }, { sku: 'a\u001fb', product: '[x' }, { sku: '\u0000', product: 'ok' }, { sku: '[', product: null },
+    ]) {
+      expect(decodeProduct(encodeProduct(p))).toEqual(p);
+    }
   });
 
   test('a store of another process reads back every record, through resizes and deletions', async () => {
@@ -114,6 +127,26 @@ describe('alert records', () => {
       expect((await two.load()).alerts.size).toBe(2);
     } finally {
       await cleanPrefix(p2);
+    }
+  });
+
+  test('after an upgrade, the alerts of the old one-hash layout are read, and the first commit moves them over', async () => {
+    const p3 = `${prefix}-legacy`;
+    const old = new StateStore(a, p3);
+    try {
+      const key = alertKey('low', uuid(900), uuid(1));
+      // As the layout before this one wrote it: one hash, a JSON array per alert.
+      await a.hset(`${p3}:state:alerts`, key, JSON.stringify([1000, 2000, 'low_available', 'warning', 'Main', 'SKU-1', 'One', 1, 0, 0, '2026-11-27T00:00:00Z', null, 0, 0, null, null, null, null, 'f']));
+      await a.hset(`${p3}:state:meta`, 'gen', '7');
+      const { meta, alerts } = await old.load();
+      expect(meta.gen).toBe(7);
+      const record = alerts.get(key)!;
+      expect(record).toMatchObject({ firstSeenMs: 1000, lastNotifiedMs: 2000, alert: { sku: 'SKU-1', warehouse: 'Main', status: 'firing' } });
+      expect(await old.commit({ expectedGen: 7, meta: {}, alertsNext: alerts })).toBe(true);
+      expect(await a.exists(`${p3}:state:alerts`)).toBe(0);
+      expect((await new StateStore(b, p3).load()).alerts.get(key)).toEqual(record);
+    } finally {
+      await cleanPrefix(p3);
     }
   });
 });
