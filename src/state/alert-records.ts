@@ -89,22 +89,21 @@ export function decodeId(s: string): string | null {
 
 const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
 
-/** `YYYY-MM-DDTHH:MM:SS` of whole seconds since the epoch, without a Date (civil_from_days, H. Hinnant). */
+/** `YYYY-MM-DDT` by day since the epoch: levels are counted within a few days of each other. */
+const dayPrefixes = new Map<number, string>();
+
+/** `YYYY-MM-DDTHH:MM:SS` of whole seconds since the epoch. */
 function isoSeconds(sec: number): string {
-  const days = Math.floor(sec / 86400);
-  const rem = sec - days * 86400;
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const day = Math.floor(sec / 86400);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size > 4096) dayPrefixes.clear();
+    dayPrefixes.set(day, (prefix = new Date(day * 86_400_000).toISOString().slice(0, 11)));
+  }
+  const rem = sec - day * 86400;
   const h = Math.floor(rem / 3600);
   const min = Math.floor((rem - h * 3600) / 60);
-  return `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(min)}:${pad2(rem % 60)}`;
+  return prefix + pad2(h) + ':' + pad2(min) + ':' + pad2(rem % 60);
 }
 
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
@@ -115,16 +114,52 @@ const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
  * back exactly (offsets, nanoseconds, years past 9999) is kept as `!` + base64url.
  */
 export function encodeTime(t: string): string {
-  if (t.length >= 20 && t.length <= 27 && t.charCodeAt(10) === 84 && t.charCodeAt(t.length - 1) === 90) {
-    const sec = Date.parse(t.slice(0, 19) + 'Z') / 1000;
-    const frac = t.slice(19, -1);
-    const digits = frac === '' ? 0 : frac.length - 1;
-    if (Number.isSafeInteger(sec) && (frac === '' || /^\.\d{1,6}$/.test(frac))) {
-      const enc = String(digits) + (sec * POW10[digits] + (digits === 0 ? 0 : Number(frac.slice(1)))).toString(36);
-      if (decodeTime(enc) === t) return enc;
-    }
+  const sec = utcSeconds(t);
+  if (sec !== null) {
+    const digits = t.length === 20 ? 0 : t.length - 21;
+    const v = digits <= 6 ? sec * POW10[digits] + (digits === 0 ? 0 : number(t, 20, digits)) : NaN;
+    if (Number.isSafeInteger(v)) return String(digits) + v.toString(36);
   }
   return '!' + Buffer.from(t, 'utf8').toString('base64url');
+}
+
+/** The unsigned decimal of `n` digits at `from`, -1 when one is not a digit. */
+function number(t: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = t.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Seconds since the epoch of exactly `YYYY-MM-DDTHH:MM:SSZ` or `…:SS.fZ` (1+ fraction digits), with
+ * every field in range; null for any other text, so that decodeTime() gives back the very text.
+ */
+function utcSeconds(t: string): number | null {
+  if (t.length < 20 || t.charCodeAt(t.length - 1) !== 90) return null;
+  if (t[4] !== '-' || t[7] !== '-' || t[10] !== 'T' || t[13] !== ':' || t[16] !== ':') return null;
+  if (t.length > 20 && (t[19] !== '.' || t.length === 21 || number(t, 20, t.length - 21) < 0)) return null;
+  const y = number(t, 0, 4);
+  const m = number(t, 5, 2);
+  const d = number(t, 8, 2);
+  const h = number(t, 11, 2);
+  const min = number(t, 14, 2);
+  const sec = number(t, 17, 2);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || h < 0 || h > 23 || min < 0 || min > 59 || sec < 0 || sec > 59) return null;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > DAYS_IN_MONTH[m - 1] + (m === 2 && leap ? 1 : 0)) return null;
+  // days_from_civil (H. Hinnant)
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return (era * 146097 + doe - 719468) * 86400 + h * 3600 + min * 60 + sec;
 }
 
 export function decodeTime(s: string): string {

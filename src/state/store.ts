@@ -378,31 +378,40 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   const namesChanged = new Set<string>();
 
   const sets: Array<[string, string]> = [];
-  /** Encoded values by alertKey, for a resize to reuse. */
-  const encoded = new Map<string, string>();
   const dels: string[] = [];
-  const setKeys = new Set<string>();
+  const setKeys: string[] = [];
+  let added = 0;
+  // Products repeat across rules and warehouses: encode each id once.
+  const encoded = new Map<string | null, string>();
+  const encodeOnce = (id: string | null): string => {
+    let enc = encoded.get(id);
+    if (enc === undefined) encoded.set(id, (enc = encodeId(id)));
+    return enc;
+  };
   for (const r of c.alertsSet ?? []) {
     const a = r.alert;
     const key = alertKey(a.rule, a.warehouseId, a.productId);
-    setKeys.add(key);
-    const enc = encodeId(a.productId);
+    setKeys.push(key);
+    const enc = encodeOnce(a.productId);
     const stored = products.has(enc);
     const e = entry(enc, a.productId);
-    if (!cache.alerts.has(key)) e.refs++;
+    if (!cache.alerts.has(key)) {
+      e.refs++;
+      added++;
+    }
     if (!stored || e.sku !== a.sku || e.product !== a.product) {
       e.sku = a.sku;
       e.product = a.product;
       namesChanged.add(enc);
     }
     const value = encodeValue(r, c.rules?.get(a.rule));
-    encoded.set(key, value);
     sets.push([recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), enc), value]);
   }
   const deleted: string[] = [];
   for (const key of c.alertsDel ?? []) {
     const before = cache.alerts.get(key);
-    if (before === undefined || setKeys.has(key)) continue;
+    // (The lifecycle never sets and removes one key in the same poll.)
+    if (before === undefined) continue;
     deleted.push(key);
     const a = before.alert;
     const enc = encodeId(a.productId);
@@ -411,7 +420,7 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
     if (field !== null) dels.push(field);
   }
 
-  const alertCount = cache.alerts.size + [...setKeys].filter((k) => !cache.alerts.has(k)).length - deleted.length;
+  const alertCount = cache.alerts.size + added - deleted.length;
   const productGone = [...touched].filter((enc) => products.get(enc)!.refs <= 0);
   for (const enc of productGone) products.delete(enc);
   const nextAlerts = (): Map<string, AlertRecord> => {
@@ -434,13 +443,17 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
     plan.dropAlertBuckets = layout.alertBuckets;
     layout.alertBuckets = alertBuckets;
     layoutChanged = true;
-    const all = nextAlerts();
-    for (const [key, r] of all) {
-      const a = r.alert;
-      const field = recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), encodeId(a.productId));
-      push(plan.alertSet, bucketOf(field, alertBuckets), field, encoded.get(key) ?? encodeValue(r, c.rules?.get(a.rule)));
+    // What this commit sets is encoded already; the rest of the records are encoded now.
+    for (const [field, value] of sets) push(plan.alertSet, bucketOf(field, alertBuckets), field, value);
+    if (cache.alerts.size > 0) {
+      const written = new Set([...setKeys, ...deleted]);
+      for (const [key, r] of cache.alerts) {
+        if (written.has(key)) continue;
+        const a = r.alert;
+        const field = recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), encodeOnce(a.productId));
+        push(plan.alertSet, bucketOf(field, alertBuckets), field, encodeValue(r, c.rules?.get(a.rule)));
+      }
     }
-    plan.alerts = () => all;
   } else {
     for (const [field, value] of sets) push(plan.alertSet, bucketOf(field, alertBuckets), field, value);
     for (const field of dels) push(plan.alertDel, bucketOf(field, alertBuckets), field);
