@@ -5,7 +5,7 @@
 // Usage: node dist/bench/floor.js URL   (prints one JSON line: bytes, items)
 import http from 'node:http';
 
-function fetchBody(url: string): Promise<Buffer> {
+export function fetchBody(url: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false }, (res) => {
       if (res.statusCode !== 200) {
@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify({ bytes: body.length, items: parsed.items?.length ?? 0 }) + '\n');
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`floor: ${(err as Error).message}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`floor: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}

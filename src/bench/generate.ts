@@ -257,6 +257,37 @@ export function generate(opts: GenerateOptions): BenchOverview {
   return o;
 }
 
+// ---- alert share -----------------------------------------------------------------------------
+
+/**
+ * The same catalogue with levels rewritten so that `share` (0..1) of the items fire at least one
+ * rule of the benchmark set (rules.ts): those hold 0..9 units (low-available fires, and whichever
+ * filtered low rules cover them), the others healthy levels that fire nothing (30..600 units,
+ * nothing reserved below zero, counted within the last 36 hours). Items of unlisted products fire
+ * unknown-product whatever their levels and count towards the share, so a share below theirs
+ * (~0.3%) is not reached. As when a feed goes quiet or a catalogue sells out at once.
+ */
+export function withAlertShare(overview: BenchOverview, share: number, seed: number): BenchOverview {
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`withAlertShare: share must be within 0..1, got ${share}`);
+  const rand = prng(seed);
+  const o = copyLevels(overview);
+  const n = itemCount(o);
+  const P = o.products;
+  const unlisted = (i: number): boolean => o.productJson[i % P] === null;
+  let always = 0;
+  for (let i = 0; i < n; i++) if (unlisted(i)) always++;
+  const firing = new Set(sample(n, Math.max(0, Math.round(n * share) - always), rand, (i) => !unlisted(i)));
+  const nowUs = o.nowMs * 1000;
+  for (let i = 0; i < n; i++) {
+    const available = firing.has(i) ? intBetween(rand, 0, 9) : intBetween(rand, 30, 600);
+    o.available[i] = available;
+    o.incoming[i] = rand() < 0.8 ? 0 : intBetween(rand, 1, 200);
+    o.reserved[i] = rand() < 0.6 ? 0 : intBetween(rand, 0, Math.min(available, 50));
+    o.updatedAtUs[i] = Math.floor(nowUs - rand() * 36 * HOUR_US);
+  }
+  return o;
+}
+
 // ---- changes ---------------------------------------------------------------------------------
 
 function copyLevels(o: BenchOverview): BenchOverview {

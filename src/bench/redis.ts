@@ -37,12 +37,21 @@ export async function removePrefix(redis: Redis, prefix: string): Promise<number
   return keys.length;
 }
 
+/**
+ * HOOK for the forecast's rate history (issue 14: ≤ 24 bytes per item): state keys whose name
+ * (after `<prefix>:state:`) starts with this are counted as `historyBytes` and reported per item,
+ * apart from the alert state. Rename here if src/state/history.ts names its keys otherwise.
+ */
+export const HISTORY_STATE_KEY = 'history';
+
 export interface PrefixMemory {
-  /** Bytes of the `<prefix>:state:*` keys (snapshot, alerts, meta, outbox, digests). */
+  /** Bytes of the `<prefix>:state:*` keys (alerts, products, meta, outbox, digests, history). */
   stateBytes: number;
+  /** Bytes of the forecast history's keys (HISTORY_STATE_KEY), included in stateBytes. */
+  historyBytes: number;
   /** Bytes of every other key of the prefix (BullMQ's queues and jobs, pacing). */
   queueBytes: number;
-  /** Bytes by state key (suffix after `<prefix>:state:`). */
+  /** Bytes by state key (suffix after `<prefix>:state:`, bucket numbers `:<n>` taken off: one entry per kind). */
   byStateKey: Record<string, number>;
   /** Elements (hash fields) by state key. */
   lengthByStateKey: Record<string, number>;
@@ -52,14 +61,15 @@ export interface PrefixMemory {
 export async function prefixMemory(redis: Redis, prefix: string): Promise<PrefixMemory> {
   const keys = await keysOf(redis, prefix);
   const statePrefix = `${prefix}:state:`;
-  const result: PrefixMemory = { stateBytes: 0, queueBytes: 0, byStateKey: {}, lengthByStateKey: {}, keys: keys.length };
+  const result: PrefixMemory = { stateBytes: 0, historyBytes: 0, queueBytes: 0, byStateKey: {}, lengthByStateKey: {}, keys: keys.length };
   for (const key of keys) {
     const bytes = Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
     if (key.startsWith(statePrefix)) {
       result.stateBytes += bytes;
-      const name = key.slice(statePrefix.length);
+      const name = key.slice(statePrefix.length).replace(/:\d+$/, '');
       result.byStateKey[name] = (result.byStateKey[name] ?? 0) + bytes;
-      if ((await redis.type(key)) === 'hash') result.lengthByStateKey[name] = await redis.hlen(key);
+      if (name.startsWith(HISTORY_STATE_KEY)) result.historyBytes += bytes;
+      if ((await redis.type(key)) === 'hash') result.lengthByStateKey[name] = (result.lengthByStateKey[name] ?? 0) + (await redis.hlen(key));
     } else {
       result.queueBytes += bytes;
     }
@@ -165,10 +175,11 @@ export async function monitorWrites(url: string, prefix: string): Promise<WriteM
     let group = 'queue';
     if (key.startsWith(statePrefix)) {
       const rest = key.slice(statePrefix.length);
-      group = `state:${rest.startsWith('digest:') ? 'digest' : rest}`;
-      if ((rest === 'snapshot' || rest === 'alerts') && (command === 'hset' || command === 'hdel')) {
+      const kind = rest.startsWith('digest:') ? 'digest' : rest.replace(/:\d+$/, '');
+      group = `state:${kind}`;
+      if ((kind === 'snapshot' || kind === 'alerts') && (command === 'hset' || command === 'hdel')) {
         const step = command === 'hset' ? 2 : 1;
-        for (let i = 2; i < args.length; i += step) fields[rest].push(unrepr(String(args[i])).toString('utf8'));
+        for (let i = 2; i < args.length; i += step) fields[kind].push(unrepr(String(args[i])).toString('utf8'));
       }
     }
     const entry = (byGroup[group] ??= { commands: 0, elements: 0, bytes: 0 });

@@ -13,6 +13,11 @@ export interface SourceServer {
   url: string;
   /** What GET /inventory/overview answers from now on. */
   serve(body: Body): void;
+  /**
+   * Answers each GET with the next of `bodies` in turn (as polls see a changing stock), except
+   * `GET /inventory/overview?peek`, which gets the body the next GET will get (for the floor).
+   */
+  serveInTurn(bodies: Body[]): void;
   close(): Promise<void>;
 }
 
@@ -29,13 +34,16 @@ function close(server: http.Server): Promise<void> {
 }
 
 export async function startSource(): Promise<SourceServer> {
-  let current: Body | null = null;
+  let bodies: Body[] = [];
+  let turn = 0;
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/inventory/overview' || current === null) {
+    const peek = req.url === '/inventory/overview?peek';
+    if (req.method !== 'GET' || (req.url !== '/inventory/overview' && !peek) || bodies.length === 0) {
       res.writeHead(404).end();
       return;
     }
-    const body = current;
+    const body = bodies[turn % bodies.length];
+    if (!peek) turn++;
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.bytes });
     // The buffers are written as they are (no copy); the socket takes them at its own pace.
     for (const chunk of body.chunks) res.write(chunk);
@@ -45,7 +53,12 @@ export async function startSource(): Promise<SourceServer> {
   return {
     url,
     serve: (body) => {
-      current = body;
+      bodies = [body];
+      turn = 0;
+    },
+    serveInTurn: (list) => {
+      bodies = list;
+      turn = 0;
     },
     close: () => close(server),
   };

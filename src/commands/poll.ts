@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   if (waitMs === null) throw new UserError(`poll: --wait "${waitText}" is not a duration (like 30s, 2m)`);
 
   const { config, log } = daemonSetup(true);
-  const daemon = await Daemon.start({ config, env: process.env, log, schedule: false });
+  const daemon = await Daemon.start({ config, env: process.env, log, schedule: false, metrics: false });
   try {
     const report = await daemon.pollNow();
     if (report.notices.length > 0) {

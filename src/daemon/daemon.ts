@@ -15,7 +15,7 @@ import { createRedis, describeRedis, openConnection, redisClockMs, type RedisCon
 import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, type Transports } from '../delivery/worker';
 import { DIGEST_QUEUE, Digests } from '../digest/digest';
 import { closeHttp, json, startHttp, type Route } from '../web/http';
-import { Metrics } from '../web/metrics';
+import type { Metrics } from '../web/metrics';
 import { ChannelOrder } from '../delivery/channel-order';
 import { runPoll, type PollReport } from '../poll/poll';
 import { DELIVERY_QUEUES } from '../delivery/route';
@@ -52,10 +52,20 @@ export interface DaemonOptions {
   httpHost?: string;
   /** The poll's clock (default: the Redis server's, see pollNow): tests step it poll by poll. */
   now?: () => number;
+  /** false: keep no Prometheus metrics (`poll --once`: the process exits before anyone could read them). Default true. */
+  metrics?: boolean;
 }
 
 export class Daemon {
-  readonly metrics = new Metrics();
+  private metricsLoaded: Metrics | null = null;
+  /** The Prometheus metrics; prom-client loads on first use (`poll --once` never uses it). */
+  get metrics(): Metrics {
+    return (this.metricsLoaded ??= new (require('../web/metrics') as typeof import('../web/metrics')).Metrics());
+  }
+  /** The metrics to record into, null when the options say nobody will read them. */
+  private get recording(): Metrics | null {
+    return this.opts.metrics === false ? null : this.metrics;
+  }
   readonly rules: RulesHolder;
   readonly store: StateStore;
   private readonly queueConn: RedisConnection;
@@ -235,7 +245,7 @@ export class Daemon {
     // Redis's clock, not this host's: every daemon of a deployment then measures alert times
     // (for, keep_firing_for, repeat_every) on one clock, however far apart theirs are.
     const nowMs = this.opts.now ? this.opts.now() : await redisClockMs(this.fastConn, this.store.keys.meta);
-    const end = this.metrics.pollDuration.startTimer();
+    const end = this.recording?.pollDuration.startTimer();
     const report = await runPoll(
       {
         store: this.store,
@@ -250,13 +260,14 @@ export class Daemon {
       },
       nowMs,
     );
-    end();
-    this.metrics.polls.inc({ outcome: report.ok ? 'ok' : 'failed' });
-    if (report.ok && report.committed) {
-      this.metrics.items.set(report.items);
-      this.metrics.malformed.set(report.malformed);
-      this.metrics.setFiring(report.firingByRule);
-      this.metrics.pending.set(report.pending);
+    end?.();
+    const metrics = this.recording;
+    metrics?.polls.inc({ outcome: report.ok ? 'ok' : 'failed' });
+    if (metrics && report.ok && report.committed) {
+      metrics.items.set(report.items);
+      metrics.malformed.set(report.malformed);
+      metrics.setFiring(report.firingByRule);
+      metrics.pending.set(report.pending);
     }
     if (report.ok) this.sawSuccess(Date.now());
     return report;
@@ -384,7 +395,7 @@ export class Daemon {
   private sawSuccess(atMs: number | null): void {
     if (atMs === null || atMs === this.lastSuccessSeen.atMs) return;
     this.lastSuccessSeen = { atMs, seenAtMs: Date.now() };
-    this.metrics.lastSuccessfulPoll.set(atMs / 1000);
+    this.recording?.lastSuccessfulPoll.set(atMs / 1000);
   }
 
   /**
@@ -415,7 +426,7 @@ export class Daemon {
     try {
       for (const [name, queue] of Object.entries(this.queues)) {
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-        for (const [state, n] of Object.entries(counts)) this.metrics.queueDepth.set({ queue: name, state }, n);
+        for (const [state, n] of Object.entries(counts)) this.recording?.queueDepth.set({ queue: name, state }, n);
       }
     } catch (err) {
       this.redisError(err as Error);
@@ -425,14 +436,14 @@ export class Daemon {
   private watchWorker(worker: Worker, channelType: string): void {
     const { log } = this.opts;
     worker.on('completed', (job: Job) => {
-      this.metrics.notice(channelType, 'sent');
+      this.recording?.notice(channelType, 'sent');
       log.info({ job: job.id, channel: job.data.channel, attempts: job.attemptsMade }, `${channelType} notice delivered`);
     });
     worker.on('failed', (job: Job | undefined, err: Error) => {
       if (!job) return;
       const attempts = job.opts.attempts ?? 1;
       const finalFailure = err.name === 'UnrecoverableError' || job.attemptsMade >= attempts;
-      this.metrics.notice(channelType, finalFailure ? 'failed' : 'retried');
+      this.recording?.notice(channelType, finalFailure ? 'failed' : 'retried');
       const fields = { job: job.id, channel: job.data.channel, attempt: job.attemptsMade };
       if (finalFailure) log.error(fields, `${channelType} notice failed for good: ${oneLine(err)}`);
       else log.warn(fields, `${channelType} notice not delivered, will retry: ${oneLine(err)}`);

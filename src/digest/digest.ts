@@ -422,7 +422,8 @@ export class Digests {
         log.warn({ channel: name }, 'an unreadable digest event was left out');
       }
     }
-    const notice = buildDigest({ channel, compiled: this.deps.rules(), firing: await store.firingAlerts(), events, tickMs, sinceMs });
+    const compiled = this.deps.rules();
+    const notice = buildDigest({ channel, compiled, firing: await store.firingAlerts(compiled.ruleByName), events, tickMs, sinceMs });
 
     let outcome: TickOutcome;
     if (notice === null) {

@@ -109,10 +109,24 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const checkHeld = heldItems.size > 0;
   const rules = compiled.ruleByName;
   const next = new Map<string, AlertRecord>();
+  // The books below are kept by record object, not by alertKey(): an object's identity hashes in
+  // O(1), a key string of ~90 characters costs a hash and a compare per lookup (issue 14).
   /** Alerts that turned firing at this poll (their first notice is due once muting is known). */
-  const fresh = new Set<string>();
+  const fresh = new Set<AlertRecord>();
   /** Records kept exactly as they were (held items, a suspect overview): nothing about them is decided now. */
-  const frozen = new Set<string>();
+  const frozen = new Set<AlertRecord>();
+  /** Each record of `next` -> its previous version (previous.get(key)), where there is one. */
+  const beforeOf = new Map<AlertRecord, AlertRecord>();
+  /** Previous records that went on into `next` at steps 1 and 2 (their key is in `next`). */
+  const taken = new Set<AlertRecord>();
+  const put = (key: string, record: AlertRecord, before: AlertRecord | undefined): AlertRecord => {
+    next.set(key, record);
+    if (before !== undefined) {
+      beforeOf.set(record, before);
+      taken.add(before);
+    }
+    return record;
+  };
 
   const held = (a: Alert): boolean => checkHeld && heldItems.has(itemKey(a.warehouseId, a.productId));
 
@@ -123,10 +137,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (next.has(key)) continue;
     const before = previous.get(key);
     if (held(alert)) {
-      if (before !== undefined) {
-        next.set(key, before);
-        frozen.add(key);
-      }
+      if (before !== undefined) frozen.add(put(key, before, before));
       continue;
     }
     const rule = rules.get(alert.rule);
@@ -134,21 +145,22 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (before === undefined || (before.alert.status === 'pending' && conditionChanged?.has(alert.rule))) {
       if (forMs <= 0) {
         alert.status = 'firing';
-        fresh.add(key);
-      } else alert.status = 'pending';
-      next.set(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null });
+        fresh.add(put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before));
+      } else {
+        alert.status = 'pending';
+        put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before);
+      }
     } else if (before.alert.status === 'pending') {
       if (nowMs - before.firstSeenMs >= forMs) {
         alert.status = 'firing';
-        fresh.add(key);
-        next.set(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null });
+        fresh.add(put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before));
       } else {
         alert.status = 'pending';
-        next.set(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: null });
+        put(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: null }, before);
       }
     } else {
       alert.status = 'firing';
-      next.set(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs });
+      put(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs }, before);
     }
   }
 
@@ -159,14 +171,14 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     const before = previous.get(key);
     if (before === undefined || before.alert.status !== 'firing' || held(alert)) continue;
     alert.status = 'firing';
-    next.set(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs });
+    put(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs }, before);
   }
 
   // 3. Alerts of the previous poll whose condition no longer holds.
   const removed: string[] = [];
   const resolving: AlertRecord[] = [];
   for (const [key, before] of previous) {
-    if (next.has(key)) continue;
+    if (taken.has(before)) continue;
     const rule = rules.get(before.alert.rule);
     if (rule === undefined) {
       // The rule was removed or renamed: its alerts go without a word, nothing resolved them.
@@ -174,8 +186,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
       continue;
     }
     if (!resolveAbsent || held(before.alert)) {
-      next.set(key, before);
-      frozen.add(key);
+      frozen.add(put(key, before, before));
       continue;
     }
     if (before.alert.status === 'pending') {
@@ -185,7 +196,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     }
     const clearedSinceMs = before.clearedSinceMs ?? nowMs;
     if (nowMs - clearedSinceMs < rule.keepFiringForMs) {
-      next.set(key, before.clearedSinceMs === undefined ? { ...before, clearedSinceMs } : before);
+      put(key, before.clearedSinceMs === undefined ? { ...before, clearedSinceMs } : before, before);
       continue;
     }
     removed.push(key);
@@ -198,11 +209,11 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const changed: AlertRecord[] = [];
   const alerts: Alert[] = [];
   for (const [key, record] of next) {
-    if (frozen.has(key)) {
+    if (frozen.has(record)) {
       alerts.push(record.alert);
       continue;
     }
-    const before = previous.get(key);
+    const before = beforeOf.get(record);
     let current = record;
     const isInhibited = inhibited(record.alert);
     // A record kept from the previous poll is shared with the previous state: copy before changing.
@@ -211,7 +222,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (a.status === 'firing' && !a.silenced && !a.inhibited) {
       let kind: EventKind | null = null;
       // Fired muted and nobody was told: now that it is not muted, it is news.
-      if (fresh.has(key) || current.lastNotifiedMs === null) kind = 'new';
+      if (fresh.has(record) || current.lastNotifiedMs === null) kind = 'new';
       else {
         const repeatEveryMs = rules.get(a.rule)?.repeatEveryMs ?? null;
         if (repeatEveryMs !== null && nowMs - current.lastNotifiedMs >= repeatEveryMs) kind = 'repeat';
@@ -224,7 +235,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     // Nothing to write when it is what the previous poll stored.
     if (before !== undefined && current !== before && sameRecord(before, current)) current = before;
     if (current !== before) changed.push(current);
-    next.set(key, current);
+    if (current !== record) next.set(key, current);
     alerts.push(current.alert);
   }
 

@@ -73,7 +73,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     lap('fetch');
   }
 
-  const state = await deps.store.load();
+  const state = await deps.store.load(compiled.ruleByName);
   lap('load');
   const { meta } = state;
   for (const line of state.historyProblems) deps.log.warn(line);
@@ -109,6 +109,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     .flatMap((s) => sourceNotices(ruleSet, s.event, s.detail, poll));
   const commit: Commit = {
     expectedGen: meta.gen,
+    rules: compiled.ruleByName,
     meta: { ...step.books, lastPollAtMs: nowMs, lastPollOk: overview !== null },
     outbox,
   };
@@ -129,6 +130,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     commit.digest = [...routed.digest].flatMap(([channel, alerts]) => alerts.map((a) => ({ channel, json: JSON.stringify(a) })));
     commit.alertsSet = lifecycle.changed;
     commit.alertsDel = lifecycle.removed;
+    commit.alertsNext = lifecycle.next;
     commit.meta.lastPollError = null;
     commit.meta.lastSuccessAtMs = nowMs;
     fillReport(report, overview, step.suspect, lifecycle);

@@ -5,8 +5,15 @@
 export interface StateKeys {
   /** Hash: poll bookkeeping (generation, streaks, last poll, rule conditions). */
   meta: string;
-  /** The alert records: what fired (or is pending) after the last poll. */
-  alerts: string;
+  /**
+   * Hash per bucket `n`: the alert records (what fired or is pending after the last poll), compact,
+   * spread over buckets small enough to stay listpacks (state/alert-records.ts; the count is in meta's layout).
+   */
+  alertBucket(n: number): string;
+  /** Hash per bucket `n`: each product's SKU and name, stored once however many alerts name it. */
+  productBucket(n: number): string;
+  /** Hash: the alert records of the layout before the buckets; read once after an upgrade, deleted by the next commit. */
+  legacyAlerts: string;
   /** Hash: notices committed by a poll and not yet handed to their queues. */
   outbox: string;
   /** Hash of binary fields: the runs_out selling-rate history (state/history.ts). */
@@ -29,7 +36,9 @@ export function stateKeys(prefix: string): StateKeys {
   const base = `${prefix}:state`;
   return {
     meta: `${base}:meta`,
-    alerts: `${base}:alerts`,
+    alertBucket: (n) => `${base}:alerts:${n}`,
+    productBucket: (n) => `${base}:products:${n}`,
+    legacyAlerts: `${base}:alerts`,
     outbox: `${base}:outbox`,
     history: `${base}:history`,
     digestEvents: (channel) => `${base}:digest:${channel}`,

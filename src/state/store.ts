@@ -16,7 +16,11 @@ import type { Redis } from 'ioredis';
 import type { History } from '../engine/forecast';
 import type { AlertRecord } from '../engine/lifecycle';
 import type { PollBooks } from '../engine/step';
-import { alertKey, type Alert, type RuleType, type Severity } from '../model';
+import { alertKey, type Rule } from '../model';
+import {
+  bucketOf, bucketsFor, cloneLayout, decodeId, decodeLegacyRecord, decodeProduct, decodeValue, encodeId, encodeProduct, encodeValue,
+  firstSeenOf, parseLayout, recordField, type Layout, type ProductNames,
+} from './alert-records';
 import { decodeHistory, historyFields } from './history';
 import { stateKeys, type StateKeys } from './keys';
 
@@ -63,10 +67,37 @@ export interface Commit {
   meta: Partial<PollMeta>;
   alertsSet?: AlertRecord[];
   alertsDel?: string[];
+  /**
+   * The whole alert state after this commit (what alertsSet and alertsDel make of the loaded one):
+   * kept in memory for the next load() when given, so that a poll does not read back what it wrote.
+   */
+  alertsNext?: Map<string, AlertRecord>;
+  /** The rules in force: a summary their template renders again is not stored. */
+  rules?: RuleLookup;
   outbox?: OutboxEntry[];
   digest?: DigestEntry[];
   /** The whole rate history after this poll (replaces the stored one); absent: leave it as it is. */
   history?: History;
+}
+
+/** Rules by name (CompiledRuleSet.ruleByName): to render summaries that are not stored. */
+export type RuleLookup = ReadonlyMap<string, Rule>;
+
+/** A product's names and how many stored alerts refer to it. */
+interface ProductEntry extends ProductNames {
+  id: string | null;
+  refs: number;
+}
+
+/** The alert state as of a generation: what the last load() read or this process last committed. */
+interface AlertCache {
+  gen: number;
+  layout: Layout;
+  alerts: Map<string, AlertRecord>;
+  /** By encoded product id. */
+  products: Map<string, ProductEntry>;
+  /** Read from the layout before this one: the next commit rewrites every record. */
+  legacy?: boolean;
 }
 
 // Redis takes big commands, but one HSET of 400,000 arguments holds a lot of memory on both sides.
@@ -74,6 +105,7 @@ const CHUNK = 5000;
 
 export class StateStore {
   readonly keys: StateKeys;
+  private cache: AlertCache | null = null;
 
   /**
    * `redis` must be a connection of the store's own: WATCH is per connection, and a command from
@@ -95,32 +127,107 @@ export class StateStore {
     return decodeMeta(await this.redis.hgetall(this.keys.meta));
   }
 
-  async load(): Promise<LoadedState> {
-    const [meta, alerts, history] = await Promise.all([
-      this.redis.hgetall(this.keys.meta),
-      this.redis.hgetall(this.keys.alerts),
-      this.redis.hgetallBuffer(this.keys.history),
-    ]);
-    const alertMap = new Map<string, AlertRecord>();
-    for (const key in alerts) alertMap.set(key, decodeAlertRecord(key, alerts[key]));
+  /**
+   * The poll bookkeeping and every alert record. The records come from memory when this process
+   * read or committed the generation that is in Redis now; otherwise (another replica polled,
+   * or nothing is known yet) they are read back whole. The map is shared: do not change it.
+   */
+  async load(rules?: RuleLookup): Promise<LoadedState> {
+    // The rate history is read every time, as it is written every poll (whole, see commit).
+    const [raw, history] = await Promise.all([this.redis.hgetall(this.keys.meta), this.redis.hgetallBuffer(this.keys.history)]);
+    const meta = decodeMeta(raw);
+    const cache = this.cache !== null && this.cache.gen === meta.gen ? this.cache : await this.readAlerts(meta.gen, raw.layout, rules);
     const decoded = decodeHistory(history);
-    return { meta: decodeMeta(meta), alerts: alertMap, history: decoded.history, historyProblems: decoded.problems };
+    return { meta, alerts: cache.alerts, history: decoded.history, historyProblems: decoded.problems };
+  }
+
+  /** Forgets the records held in memory (the next load() reads them back). */
+  forget(): void {
+    this.cache = null;
+  }
+
+  private async readAlerts(gen: number, layoutJson: string | undefined, rules: RuleLookup | undefined): Promise<AlertCache> {
+    const layout = parseLayout(layoutJson);
+    if (layoutJson === undefined) {
+      const legacy = await this.redis.hgetall(this.keys.legacyAlerts);
+      if (Object.keys(legacy).length > 0) return this.readLegacy(gen, layout, legacy);
+    }
+    const pipe = this.redis.pipeline();
+    for (let b = 0; b < layout.productBuckets; b++) pipe.hgetall(this.keys.productBucket(b));
+    for (let b = 0; b < layout.alertBuckets; b++) pipe.hgetall(this.keys.alertBucket(b));
+    const replies = (await pipe.exec()) ?? [];
+    const products = new Map<string, ProductEntry>();
+    let i = 0;
+    for (; i < layout.productBuckets; i++) {
+      const [err, hash] = replies[i];
+      if (err) throw err;
+      const h = hash as Record<string, string>;
+      for (const enc in h) products.set(enc, { ...decodeProduct(h[enc]), id: decodeId(enc), refs: 0 });
+    }
+    const alerts = new Map<string, AlertRecord>();
+    for (; i < replies.length; i++) {
+      const [err, hash] = replies[i];
+      if (err) throw err;
+      const h = hash as Record<string, string>;
+      for (const field in h) {
+        const dot1 = field.indexOf('.');
+        const dot2 = field.indexOf('.', dot1 + 1);
+        const rule = layout.rules[parseInt(field.slice(0, dot1), 36)];
+        const wh = layout.warehouses[parseInt(field.slice(dot1 + 1, dot2), 36)];
+        const warehouseId = wh[0];
+        const warehouse = wh[1];
+        const enc = field.slice(dot2 + 1);
+        let product = products.get(enc);
+        if (product === undefined) products.set(enc, (product = { sku: null, product: null, id: decodeId(enc), refs: 0 }));
+        product.refs++;
+        const record = decodeValue({ rule, warehouseId, warehouse, productId: product.id, names: product }, h[field], rules?.get(rule));
+        alerts.set(alertKey(rule, warehouseId, product.id), record);
+      }
+    }
+    return (this.cache = { gen, layout, alerts, products });
+  }
+
+  /** The records of the one-hash layout before the buckets, as a cache whose next commit moves them over. */
+  private readLegacy(gen: number, layout: Layout, legacy: Record<string, string>): AlertCache {
+    const alerts = new Map<string, AlertRecord>();
+    const products = new Map<string, ProductEntry>();
+    for (const key in legacy) {
+      const record = decodeLegacyRecord(key, legacy[key]);
+      alerts.set(key, record);
+      const enc = encodeId(record.alert.productId);
+      const p = products.get(enc);
+      if (p === undefined) products.set(enc, { sku: record.alert.sku, product: record.alert.product, id: record.alert.productId, refs: 1 });
+      else p.refs++;
+    }
+    return (this.cache = { gen, layout, alerts, products, legacy: true });
   }
 
   /** Writes everything in `c` atomically; false (and nothing written) when another poll committed first. */
   async commit(c: Commit): Promise<boolean> {
     const { keys, redis } = this;
+    // The alert writes are worked out against the state this commit builds on: in memory when it
+    // is the expected generation, else read (and a moved generation refuses the commit below).
+    let cache = this.cache;
+    if (cache === null || cache.gen !== c.expectedGen) {
+      const raw = await redis.hgetall(keys.meta);
+      cache = await this.readAlerts(Number(raw.gen ?? 0), raw.layout, c.rules);
+    }
+    const plan = planAlertWrites(cache, c);
+
     await redis.watch(keys.meta);
     const gen = Number((await redis.hget(keys.meta, 'gen')) ?? 0);
-    if (gen !== c.expectedGen) {
+    if (gen !== c.expectedGen || cache.gen !== c.expectedGen) {
       await redis.unwatch();
       return false;
     }
     const tx = redis.multi();
-    for (const part of chunks(c.alertsSet ?? [], CHUNK)) {
-      tx.hset(keys.alerts, ...part.flatMap((r) => [recordKey(r), encodeAlertRecord(r)]));
-    }
-    for (const part of chunks(c.alertsDel ?? [], CHUNK)) tx.hdel(keys.alerts, ...part);
+    if (cache.legacy) tx.del(keys.legacyAlerts);
+    if (plan.dropAlertBuckets > 0) tx.del(...range(plan.dropAlertBuckets).map((b) => keys.alertBucket(b)));
+    if (plan.dropProductBuckets > 0) tx.del(...range(plan.dropProductBuckets).map((b) => keys.productBucket(b)));
+    for (const [b, fields] of plan.productSet) tx.hset(keys.productBucket(b), ...fields);
+    for (const [b, fields] of plan.productDel) tx.hdel(keys.productBucket(b), ...fields);
+    for (const [b, fields] of plan.alertSet) tx.hset(keys.alertBucket(b), ...fields);
+    for (const [b, fields] of plan.alertDel) tx.hdel(keys.alertBucket(b), ...fields);
     for (const e of c.outbox ?? []) {
       tx.hset(keys.outbox, e.id, JSON.stringify({ queue: e.queue, data: e.data }));
       // Joins its channel's delivery order in the same transaction: no notice is queued unordered.
@@ -132,11 +239,23 @@ export class StateStore {
       tx.del(keys.history);
       for (const [field, bytes] of historyFields(c.history)) tx.hset(keys.history, field, bytes);
     }
-    tx.hset(keys.meta, { ...encodeMeta(c.meta), gen: String(c.expectedGen + 1) });
-    const result = await tx.exec();
+    const meta: Record<string, string> = { ...encodeMeta(c.meta), gen: String(c.expectedGen + 1) };
+    if (plan.layoutChanged) meta.layout = JSON.stringify(plan.layout);
+    tx.hset(keys.meta, meta);
+    let result: Awaited<ReturnType<typeof tx.exec>>;
+    try {
+      result = await tx.exec();
+    } catch (err) {
+      this.cache = null; // whether it landed is unknown: read it back next time
+      throw err;
+    }
     if (result === null) return false;
     const failed = result.find(([err]) => err);
-    if (failed) throw failed[0];
+    if (failed) {
+      this.cache = null;
+      throw failed[0];
+    }
+    this.cache = { gen: c.expectedGen + 1, layout: plan.layout, alerts: c.alertsNext ?? plan.alerts(), products: plan.products };
     return true;
   }
 
@@ -157,95 +276,214 @@ export class StateStore {
     for (const part of chunks(ids, CHUNK)) await this.redis.hdel(this.keys.outbox, ...part);
   }
 
-  /** Firing alerts as stored (for digests and the status page). */
-  async firingAlerts(): Promise<AlertRecord[]> {
-    const raw = await this.redis.hgetall(this.keys.alerts);
-    return Object.entries(raw).map(([key, value]) => decodeAlertRecord(key, value));
+  /** Alerts as stored, pending ones included (for digests and the status page). `rules` render the summaries not stored. */
+  async firingAlerts(rules?: RuleLookup): Promise<AlertRecord[]> {
+    const raw = await this.redis.hgetall(this.keys.meta);
+    const gen = Number(raw.gen ?? 0);
+    const cache = this.cache !== null && this.cache.gen === gen ? this.cache : await this.readAlerts(gen, raw.layout, rules);
+    return [...cache.alerts.values()];
   }
 
   /** When each alert started firing, by alertKey(); null for one not firing now. */
   async firstSeen(keys: string[]): Promise<Array<number | null>> {
-    const out: Array<number | null> = [];
-    for (const part of chunks(keys, CHUNK)) {
-      const values = await this.redis.hmget(this.keys.alerts, ...part);
-      // The encoded record starts `[firstSeenMs,`: no need to parse the rest; a pending one does not fire.
-      for (const v of values) out.push(v === null || v.endsWith(PENDING_TAIL) ? null : parseInt(v.slice(1), 10));
+    const layout = parseLayout((await this.redis.hget(this.keys.meta, 'layout')) ?? undefined);
+    const ruleCodes = new Map(layout.rules.map((r, i) => [r, i]));
+    const warehouseCodes = new Map(layout.warehouses.map(([id], i) => [id, i]));
+    const out: Array<number | null> = keys.map(() => null);
+    const byBucket = new Map<number, Array<{ at: number; field: string }>>();
+    keys.forEach((key, at) => {
+      const [rule, warehouseId, productId] = key.split('\u001f');
+      const r = ruleCodes.get(rule);
+      const w = warehouseCodes.get(warehouseId === '' ? null : warehouseId);
+      if (r === undefined || w === undefined) return;
+      const field = recordField(r, w, encodeId(productId === '' ? null : productId));
+      const b = bucketOf(field, layout.alertBuckets);
+      let list = byBucket.get(b);
+      if (list === undefined) byBucket.set(b, (list = []));
+      list.push({ at, field });
+    });
+    for (const [b, list] of byBucket) {
+      for (const part of chunks(list, CHUNK)) {
+        const values = await this.redis.hmget(this.keys.alertBucket(b), ...part.map((x) => x.field));
+        values.forEach((v, i) => {
+          if (v !== null) out[part[i].at] = firstSeenOf(v);
+        });
+      }
     }
     return out;
   }
 }
 
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+function push<K>(map: Map<K, string[]>, key: K, ...values: string[]): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, values);
+  else list.push(...values);
+}
+
+interface AlertWrites {
+  layout: Layout;
+  layoutChanged: boolean;
+  /** Buckets to delete whole first (a resize rewrites everything). */
+  dropAlertBuckets: number;
+  dropProductBuckets: number;
+  alertSet: Map<number, string[]>;
+  alertDel: Map<number, string[]>;
+  productSet: Map<number, string[]>;
+  productDel: Map<number, string[]>;
+  /** The products after the commit. */
+  products: Map<string, ProductEntry>;
+  /** The records after the commit (when the caller did not give them). */
+  alerts: () => Map<string, AlertRecord>;
+}
+
+/** What a commit writes for its alert changes, against `cache` (the state it builds on; left unchanged). */
+function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
+  const layout = cloneLayout(cache.layout);
+  let layoutChanged = false;
+  const ruleCodes = new Map(layout.rules.map((r, i) => [r, i]));
+  const warehouseCodes = new Map(layout.warehouses.map(([id], i) => [id, i]));
+  const ruleCode = (rule: string): number => {
+    let code = ruleCodes.get(rule);
+    if (code === undefined) {
+      ruleCodes.set(rule, (code = layout.rules.push(rule) - 1));
+      layoutChanged = true;
+    }
+    return code;
+  };
+  const warehouseCode = (id: string | null, name: string | null): number => {
+    let code = warehouseCodes.get(id);
+    if (code === undefined) {
+      warehouseCodes.set(id, (code = layout.warehouses.push([id, name]) - 1));
+      layoutChanged = true;
+    } else if (layout.warehouses[code][1] !== name) {
+      layout.warehouses[code][1] = name;
+      layoutChanged = true;
+    }
+    return code;
+  };
+  const fieldOf = (rule: string, warehouseId: string | null, productEnc: string): string | null => {
+    const r = ruleCodes.get(rule);
+    const w = warehouseCodes.get(warehouseId);
+    return r === undefined || w === undefined ? null : recordField(r, w, productEnc);
+  };
+
+  // Products: copy-on-write entries, so that a refused commit leaves the cache as it was.
+  const products = new Map(cache.products);
+  const touched = new Set<string>();
+  const entry = (enc: string, id: string | null): ProductEntry => {
+    let e = products.get(enc);
+    if (e === undefined) e = { sku: null, product: null, id, refs: 0 };
+    else if (touched.has(enc)) return e;
+    else e = { ...e };
+    products.set(enc, e);
+    touched.add(enc);
+    return e;
+  };
+  const namesChanged = new Set<string>();
+
+  const sets: Array<[string, string]> = [];
+  const dels: string[] = [];
+  const setKeys: string[] = [];
+  let added = 0;
+  // Products repeat across rules and warehouses: encode each id once.
+  const encoded = new Map<string | null, string>();
+  const encodeOnce = (id: string | null): string => {
+    let enc = encoded.get(id);
+    if (enc === undefined) encoded.set(id, (enc = encodeId(id)));
+    return enc;
+  };
+  for (const r of c.alertsSet ?? []) {
+    const a = r.alert;
+    const key = alertKey(a.rule, a.warehouseId, a.productId);
+    setKeys.push(key);
+    const enc = encodeOnce(a.productId);
+    const stored = products.has(enc);
+    const e = entry(enc, a.productId);
+    if (!cache.alerts.has(key)) {
+      e.refs++;
+      added++;
+    }
+    if (!stored || e.sku !== a.sku || e.product !== a.product) {
+      e.sku = a.sku;
+      e.product = a.product;
+      namesChanged.add(enc);
+    }
+    const value = encodeValue(r, c.rules?.get(a.rule));
+    sets.push([recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), enc), value]);
+  }
+  const deleted: string[] = [];
+  for (const key of c.alertsDel ?? []) {
+    const before = cache.alerts.get(key);
+    // (The lifecycle never sets and removes one key in the same poll.)
+    if (before === undefined) continue;
+    deleted.push(key);
+    const a = before.alert;
+    const enc = encodeId(a.productId);
+    entry(enc, a.productId).refs--;
+    const field = fieldOf(a.rule, a.warehouseId, enc);
+    if (field !== null) dels.push(field);
+  }
+
+  const alertCount = cache.alerts.size + added - deleted.length;
+  const productGone = [...touched].filter((enc) => products.get(enc)!.refs <= 0);
+  for (const enc of productGone) products.delete(enc);
+  const nextAlerts = (): Map<string, AlertRecord> => {
+    const m = new Map(cache.alerts);
+    for (const r of c.alertsSet ?? []) m.set(alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId), r);
+    for (const key of deleted) m.delete(key);
+    return m;
+  };
+
+  const plan: AlertWrites = {
+    layout, layoutChanged, dropAlertBuckets: 0, dropProductBuckets: 0,
+    alertSet: new Map(), alertDel: new Map(), productSet: new Map(), productDel: new Map(),
+    products, alerts: nextAlerts,
+  };
+
+  const alertBuckets = bucketsFor(alertCount, layout.alertBuckets);
+  // After an upgrade nothing is in the buckets yet: everything is written, as in a resize.
+  if (alertBuckets !== layout.alertBuckets || cache.legacy) {
+    // Resize: every record is rewritten into the new buckets.
+    plan.dropAlertBuckets = layout.alertBuckets;
+    layout.alertBuckets = alertBuckets;
+    layoutChanged = true;
+    // What this commit sets is encoded already; the rest of the records are encoded now.
+    for (const [field, value] of sets) push(plan.alertSet, bucketOf(field, alertBuckets), field, value);
+    if (cache.alerts.size > 0) {
+      const written = new Set([...setKeys, ...deleted]);
+      for (const [key, r] of cache.alerts) {
+        if (written.has(key)) continue;
+        const a = r.alert;
+        const field = recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), encodeOnce(a.productId));
+        push(plan.alertSet, bucketOf(field, alertBuckets), field, encodeValue(r, c.rules?.get(a.rule)));
+      }
+    }
+  } else {
+    for (const [field, value] of sets) push(plan.alertSet, bucketOf(field, alertBuckets), field, value);
+    for (const field of dels) push(plan.alertDel, bucketOf(field, alertBuckets), field);
+  }
+
+  const productBuckets = bucketsFor(products.size, layout.productBuckets);
+  if (productBuckets !== layout.productBuckets || cache.legacy) {
+    plan.dropProductBuckets = layout.productBuckets;
+    layout.productBuckets = productBuckets;
+    layoutChanged = true;
+    for (const [enc, p] of products) push(plan.productSet, bucketOf(enc, productBuckets), enc, encodeProduct(p));
+  } else {
+    for (const enc of namesChanged) {
+      const p = products.get(enc);
+      if (p !== undefined) push(plan.productSet, bucketOf(enc, productBuckets), enc, encodeProduct(p));
+    }
+    for (const enc of productGone) push(plan.productDel, bucketOf(enc, productBuckets), enc);
+  }
+  plan.layoutChanged = layoutChanged;
+  return plan;
+}
+
 function* chunks<T>(list: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
-}
-
-// ---- encodings -------------------------------------------------------------------------------
-// Compact on purpose: 200,000 items must stay well under 300 bytes each in Redis.
-
-function recordKey(r: AlertRecord): string {
-  return alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId);
-}
-
-/** A pending record's encoding ends so (its status is the last element). */
-const PENDING_TAIL = ',"p"]';
-
-/** The alert's identity is its hash field; the value holds the rest as a JSON array. */
-export function encodeAlertRecord(r: AlertRecord): string {
-  const a = r.alert;
-  return JSON.stringify([
-    r.firstSeenMs,
-    r.lastNotifiedMs,
-    a.type,
-    a.severity,
-    a.warehouse,
-    a.sku,
-    a.product,
-    a.available,
-    a.incoming,
-    a.reserved,
-    a.updatedAt,
-    a.summary,
-    a.silenced ? 1 : 0,
-    a.inhibited ? 1 : 0,
-    r.clearedSinceMs ?? null,
-    a.availableElsewhere ?? null,
-    a.ratePerDay ?? null,
-    a.runsOutAt ?? null,
-    a.status === 'pending' ? 'p' : 'f',
-  ]);
-}
-
-export function decodeAlertRecord(key: string, value: string): AlertRecord {
-  const [rule, warehouseId, productId] = key.split('\u001f');
-  const v = JSON.parse(value) as [
-    number, number | null, RuleType, Severity, string | null, string | null, string | null,
-    number, number, number, string, string | null, 0 | 1,
-    0 | 1 | undefined, number | null | undefined, number | null | undefined, number | null | undefined, string | null | undefined, 'p' | 'f' | undefined,
-  ];
-  const alert: Alert = {
-    rule,
-    type: v[2],
-    severity: v[3],
-    status: v[18] === 'p' ? 'pending' : 'firing',
-    warehouseId: warehouseId === '' ? null : warehouseId,
-    warehouse: v[4],
-    productId: productId === '' ? null : productId,
-    sku: v[5],
-    product: v[6],
-    available: v[7],
-    incoming: v[8],
-    reserved: v[9],
-    updatedAt: v[10],
-    summary: v[11],
-    silenced: v[12] === 1,
-    inhibited: v[13] === 1,
-  };
-  if (typeof v[15] === 'number') alert.availableElsewhere = v[15];
-  if (typeof v[16] === 'number') alert.ratePerDay = v[16];
-  if (typeof v[17] === 'string') alert.runsOutAt = v[17];
-  const record: AlertRecord = { alert, firstSeenMs: v[0], lastNotifiedMs: v[1] };
-  if (typeof v[14] === 'number') record.clearedSinceMs = v[14];
-  return record;
 }
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));

@@ -9,7 +9,7 @@ import type { AlertRecord } from '../engine/lifecycle';
 import { formatDuration } from '../duration';
 import { oneLine } from '../errors';
 import type { Channel, Rule, RuleType, Severity, Silence, Where } from '../model';
-import type { PollMeta } from '../state/store';
+import type { PollMeta, RuleLookup } from '../state/store';
 import type { Response, Route } from './http';
 import { DELIVERY_QUEUES } from '../delivery/route';
 import type { RulesHolder } from '../daemon/rules-holder';
@@ -17,7 +17,7 @@ import { renderStatusPage, searchText } from './status-page';
 
 /** What the status page reads; the Daemon is one. */
 export interface StatusSource {
-  readonly store: { loadMeta(): Promise<PollMeta>; firingAlerts(): Promise<AlertRecord[]> };
+  readonly store: { loadMeta(): Promise<PollMeta>; firingAlerts(rules?: RuleLookup): Promise<AlertRecord[]> };
   readonly rules: Pick<RulesHolder, 'current' | 'refused' | 'loadedAtMs'>;
   readonly queues: Readonly<Record<string, Queue>>;
 }
@@ -228,7 +228,7 @@ export async function collectStatus(source: StatusSource, query: StatusQuery, no
   let records: AlertRecord[];
   try {
     // The state store's connection fails fast when Redis is away, so these two tell whether it answers.
-    [meta, records] = await Promise.all([source.store.loadMeta(), source.store.firingAlerts()]);
+    [meta, records] = await Promise.all([source.store.loadMeta(), source.store.firingAlerts(source.rules.current.ruleByName)]);
   } catch (err) {
     report.redis = `not answering: ${oneLine(err)}`;
     return report;

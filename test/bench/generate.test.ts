@@ -9,9 +9,13 @@ import {
   overviewBuffers,
   overviewJson,
   prng,
+  withAlertShare,
   writeOverview,
   type BenchOverview,
 } from '../../src/bench/generate';
+import { BENCH_RULES, WEBHOOK_ENV } from '../../src/bench/rules';
+import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
+import { loadRuleFiles } from '../../src/rules';
 import type { Item } from '../../src/model';
 import { parseOverview, parseTimestamp } from '../../src/source/overview';
 
@@ -151,5 +155,24 @@ describe('massEvent', () => {
     const zeroedNow = parseOverview(overviewJson(after)).items.filter((i) => i.available === 0).length;
     const zeroedBefore = parseOverview(overviewJson(before)).items.filter((i) => i.available === 0).length;
     expect(zeroedNow - zeroedBefore).toBe(300);
+  });
+});
+
+describe('withAlertShare', () => {
+  it('makes the asked share of the items fire a benchmark rule, and no more', () => {
+    const loaded = loadRuleFiles([{ name: 'bench.yaml', text: BENCH_RULES }], { [WEBHOOK_ENV]: 'http://127.0.0.1:1/hook' });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const compiled = compileRuleSet(loaded.ruleSet);
+    const base = small(3, 1000, 4);
+    for (const share of [0.1, 0.5, 0.95]) {
+      const o = withAlertShare(base, share, 11);
+      const { items, malformed } = parseOverview(overviewJson(o));
+      expect(malformed).toEqual([]);
+      const firing = new Set(evaluateOverview(items, compiled, NOW).alerts.map((a) => `${a.warehouseId}/${a.productId}`));
+      expect(firing.size / items.length).toBeCloseTo(share, 2);
+    }
+    // Deterministic, and the catalogue is left as it was.
+    expect(overviewJson(withAlertShare(base, 0.5, 11))).toBe(overviewJson(withAlertShare(base, 0.5, 11)));
+    expect(overviewJson(base)).toBe(overviewJson(small(3, 1000, 4)));
   });
 });

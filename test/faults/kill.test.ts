@@ -8,6 +8,7 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { mulberry32 } from '../../src/prng';
+import { StateStore } from '../../src/state/store';
 import { killAll, sleep, type ChildRun } from '../support/processes';
 import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
@@ -140,7 +141,7 @@ describe('fault: kill -9 during polls and deliveries', () => {
     const connection = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
     const queues = ['slack', 'email'].map((name) => new Queue(name, { connection, prefix: scenario.prefix }));
     try {
-      const committedFiring = (await connection.hlen(`${scenario.prefix}:state:alerts`)) > 0;
+      const committedFiring = (await new StateStore(connection, scenario.prefix).firingAlerts()).length > 0;
       flip();
       if ((episode % 2 === 1) === committedFiring) flip();
       const finalStatus = episode % 2 === 1 ? 'firing' : 'resolved';

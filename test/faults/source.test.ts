@@ -7,6 +7,7 @@ import { killAll, sleep, type ChildRun } from '../support/processes';
 import { slackText, startFakeS2, startFakeSlack, startFakeSmtp, type S2Answer, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
 import { daemonEnv, overview, rulesYaml, Scenario, startDaemon } from './helpers';
+import { StateStore } from '../../src/state/store';
 
 jest.setTimeout(90_000);
 
@@ -86,7 +87,7 @@ describe('fault: the S2 API misbehaves', () => {
     // Both alerts are still firing, untouched, and the log has no "resolved" of them.
     const redis = new IORedis(REDIS_URL);
     try {
-      expect(await redis.hlen(`${scenario.prefix}:state:alerts`)).toBe(2);
+      expect(await new StateStore(redis, scenario.prefix).firingAlerts()).toHaveLength(2);
     } finally {
       redis.disconnect();
     }

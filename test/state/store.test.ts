@@ -46,7 +46,8 @@ describe('StateStore.commit', () => {
     const { meta } = await store.load();
     const r = { ...record('rt'), alert: { ...record('rt').alert, warehouse: null, sku: null, product: 'Ünïcødé <b>', summary: 'x — y' } };
     expect(await store.commit({ expectedGen: meta.gen, meta: {}, alertsSet: [r] })).toBe(true);
-    const loaded = (await store.load()).alerts.get('rt\u001fw1\u001fp1');
+    // A store of another process reads it back from Redis, not from memory.
+    const loaded = (await new StateStore(b, prefix).load()).alerts.get('rt\u001fw1\u001fp1');
     expect(loaded).toEqual(r);
     expect(await store.firstSeen(['rt\u001fw1\u001fp1', 'nope\u001fw1\u001fp1'])).toEqual([1000, null]);
   });
