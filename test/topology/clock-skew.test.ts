@@ -84,7 +84,7 @@ describe('replicas with skewed clocks', () => {
     for (const d of [onTime, ahead]) expect(await d.stop()).toEqual({ code: 0, signal: null });
   });
 
-  test('10 s apart: when the replica whose clock is ahead stops, the next poll comes about the skew late', async () => {
+  test('10 s apart: when the replica whose clock is ahead stops, polls go on within about the skew', async () => {
     const SKEW_S = 10;
     const env = daemonEnv({ scenario, s2, pollEvery: '1s' });
     const onTime = skewedDaemon(env, 0, 'daemon on time');
@@ -96,8 +96,9 @@ describe('replicas with skewed clocks', () => {
     expect(await waitFor(() => s2.requests.some((r) => r.atMs > killedAt + 500), 30_000)).toBe(true);
     const gapMs = s2.requests.find((r) => r.atMs > killedAt + 500)!.atMs - Math.max(...s2.requests.filter((r) => r.atMs <= killedAt + 500).map((r) => r.atMs));
     process.stdout.write(`skew ${SKEW_S} s: after the replica ahead stopped, no poll for ${(gapMs / 1000).toFixed(1)} s\n`);
-    // Polls go on; the gap is the skew (the schedule was on the stopped replica's clock), give or take an interval.
-    expect(gapMs).toBeGreaterThan((SKEW_S - 2) * 1000);
+    // Polls go on. The gap is at most about the skew (the schedule was on the stopped replica's
+    // clock), give or take an interval; it is shorter when the survivor promotes an overdue poll
+    // first (daemon.ts), which depends on when the kill lands, so only the bound is a promise.
     expect(gapMs).toBeLessThan((SKEW_S + 3) * 1000);
     expect(await onTime.stop()).toEqual({ code: 0, signal: null });
   });
