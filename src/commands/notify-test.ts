@@ -7,7 +7,7 @@ import { loadConfig } from '../config';
 import { oneLine, UserError } from '../errors';
 import type { Channel } from '../model';
 import { channelKindOf, isDeliveryError, type Notice, type SenderConfig } from '../notify';
-import { scrubSecrets } from '../notify/redact';
+import { scrubSecrets } from '../redact';
 import { formatRuleError, loadRules } from '../rules';
 import { didYouMean } from '../rules/suggest';
 import { parseCommandArgs, printUsage } from './args';

@@ -17,6 +17,7 @@ import { DIGEST_QUEUE, Digests } from '../digest/digest';
 import { closeHttp, json, startHttp, type Route } from '../web/http';
 import type { Metrics } from '../web/metrics';
 import { ChannelOrder } from '../delivery/channel-order';
+import { QueueJobs } from '../delivery/jobs';
 import { runPoll, type PollReport } from '../poll/poll';
 import { DELIVERY_QUEUES } from '../delivery/route';
 import { CHANNEL_KINDS } from '../notify';
@@ -71,6 +72,8 @@ export class Daemon {
   private readonly queueConn: RedisConnection;
   private readonly fastConn: RedisConnection;
   readonly queues: Record<string, Queue>;
+  /** What the daemon and its status page read of the queues' jobs. */
+  readonly jobs: QueueJobs;
   private readonly workers: Worker[] = [];
   /** The workers restartWorkers may replace, with how to make each again. */
   private readonly restartable: Array<{ make: () => Worker; worker: Worker }> = [];
@@ -115,6 +118,7 @@ export class Daemon {
       [DIGEST_QUEUE]: new Queue(DIGEST_QUEUE, queueOpts),
     };
     for (const q of Object.values(this.queues)) q.on('error', (err) => this.redisError(err));
+    this.jobs = new QueueJobs(this.queues);
     this.transports = opts.transports ?? realTransports({ smtpUrl: config.smtpUrl, emailFrom: config.emailFrom });
   }
 
@@ -174,7 +178,7 @@ export class Daemon {
       stalledInterval: config.jobLockMs,
       maxStalledCount: 50,
     };
-    const order = new ChannelOrder(this.stateRedis, this.store, (id) => this.jobState(id));
+    const order = new ChannelOrder(this.stateRedis, this.store, (id) => this.jobs.state(id));
     const deliveryDeps = { rules: () => this.rules.current.ruleSet, store: this.store, order, transports: this.transports, redis: this.stateRedis, prefix: config.prefix, log };
     for (const kind of CHANNEL_KINDS) {
       this.addWorker(() => {
@@ -317,29 +321,8 @@ export class Daemon {
    * Waits until each job has been delivered or given up, or `timeoutMs` passed; returns the ids
    * still pending (they stay queued, for a daemon to deliver).
    */
-  async waitForDelivery(jobIds: string[], timeoutMs: number): Promise<{ delivered: string[]; failed: string[]; pending: string[] }> {
-    const deadline = Date.now() + timeoutMs;
-    const result = { delivered: [] as string[], failed: [] as string[], pending: [...jobIds] };
-    while (result.pending.length > 0 && Date.now() < deadline) {
-      const still: string[] = [];
-      for (const id of result.pending) {
-        const state = await this.jobState(id);
-        if (state === 'completed') result.delivered.push(id);
-        else if (state === 'failed') result.failed.push(id);
-        else still.push(id);
-      }
-      result.pending = still;
-      if (still.length > 0) await sleep(20);
-    }
-    return result;
-  }
-
-  private async jobState(id: string): Promise<string> {
-    for (const name of Object.values(DELIVERY_QUEUES)) {
-      const state = await this.queues[name].getJobState(id);
-      if (state !== 'unknown') return state;
-    }
-    return 'unknown';
+  waitForDelivery(jobIds: string[], timeoutMs: number): Promise<{ delivered: string[]; failed: string[]; pending: string[] }> {
+    return this.jobs.waitForDelivery(jobIds, timeoutMs);
   }
 
   async health(): Promise<{ status: number; contentType: string; body: string }> {
@@ -424,8 +407,7 @@ export class Daemon {
 
   private async collectQueueDepths(): Promise<void> {
     try {
-      for (const [name, queue] of Object.entries(this.queues)) {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+      for (const [name, counts] of Object.entries(await this.jobs.counts())) {
         for (const [state, n] of Object.entries(counts)) this.recording?.queueDepth.set({ queue: name, state }, n);
       }
     } catch (err) {

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
 import { formatDuration } from '../duration';
+import { scrubSecrets } from '../redact';
 import { jsonErrorReason, OverviewError, stripBom, toOverview, type SourceOverview } from './overview';
 
 export interface SourceConfig {
@@ -274,21 +275,13 @@ function describeHeader(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
-const REDACT_WINDOW = 8;
-
 /**
  * Removes the token from text that came from elsewhere (Node, the server), should it ever be
- * there: the whole token, and any piece of REDACT_WINDOW characters of it (JSON.parse quotes a
- * short cut of the body, which could hold part of an echoed token).
+ * there: the whole token, and any piece of 8 characters of it (JSON.parse quotes a short cut of
+ * the body, which could hold part of an echoed token).
  */
 export function redact(text: string, token: string): string {
-  if (token.length === 0) return text;
-  let out = text.split(token).join('[token]');
-  for (let start = 0; start + REDACT_WINDOW <= token.length; start++) {
-    const piece = token.slice(start, start + REDACT_WINDOW);
-    if (out.includes(piece)) out = out.split(piece).join('[token]');
-  }
-  return out;
+  return scrubSecrets(text, [token], { label: '[token]', pieceLength: 8 });
 }
 
 function formatTimeout(ms: number): string {

@@ -2,8 +2,6 @@
 // refused reload), silences, and the recent notices with their delivery state. `GET /` renders it
 // as HTML (status-page.ts), `GET /api/status` serves it as JSON. Read-only, and secret-free by
 // construction: a Slack channel is shown by name and kind only, never its webhook URL.
-import type { Queue } from 'bullmq';
-import IORedis, { Cluster } from 'ioredis';
 import { compareAlerts } from '../engine/sort';
 import type { AlertRecord } from '../engine/lifecycle';
 import { formatDuration } from '../duration';
@@ -11,7 +9,7 @@ import { oneLine } from '../errors';
 import type { Channel, Rule, RuleType, Severity, Silence, Where } from '../model';
 import type { PollMeta, RuleLookup } from '../state/store';
 import type { Response, Route } from './http';
-import { DELIVERY_QUEUES } from '../delivery/route';
+import type { DeliveryJob, JobState, QueueJobs } from '../delivery/jobs';
 import type { RulesHolder } from '../daemon/rules-holder';
 import { renderStatusPage, searchText } from './status-page';
 
@@ -19,20 +17,15 @@ import { renderStatusPage, searchText } from './status-page';
 export interface StatusSource {
   readonly store: { loadMeta(): Promise<PollMeta>; firingAlerts(rules?: RuleLookup): Promise<AlertRecord[]> };
   readonly rules: Pick<RulesHolder, 'current' | 'refused' | 'loadedAtMs'>;
-  readonly queues: Readonly<Record<string, Queue>>;
+  readonly jobs: Pick<QueueJobs, 'recent'>;
 }
 
 /** Firing alerts listed by default (HTML always, JSON unless `?limit=`): a mass event must not make a 50 MB page. */
 export const DEFAULT_ALERT_LIMIT = 1000;
 /** Recent notices listed, across the delivery queues. */
 export const RECENT_NOTICES = 50;
-/** A job whose data is bigger than this is not read whole (a mass event's notice can hold 100,000 alerts). */
-const MAX_JOB_DATA_BYTES = 1_000_000;
 /** Queue reads go through BullMQ's connection, which waits for Redis forever; the page does not. */
 const QUEUE_READ_TIMEOUT_MS = 3000;
-/** Delivery job states, in the order the page names them. */
-const JOB_STATES = ['active', 'waiting', 'prioritized', 'delayed', 'failed', 'completed'] as const;
-export type JobState = (typeof JOB_STATES)[number];
 
 export interface StatusAlert {
   rule: string;
@@ -264,7 +257,7 @@ export async function collectStatus(source: StatusSource, query: StatusQuery, no
   report.firing = { total: records.length - pending, bySeverity, silenced, inhibited, pending, query: query.q, matched: matchedCount, alerts: matched, limit: query.limit };
 
   try {
-    report.notices = { recent: await withTimeout(recentNotices(source.queues, RECENT_NOTICES), QUEUE_READ_TIMEOUT_MS), error: null };
+    report.notices = { recent: await withTimeout(recentNotices(source.jobs, RECENT_NOTICES), QUEUE_READ_TIMEOUT_MS), error: null };
   } catch (err) {
     report.notices = { recent: [], error: oneLine(err) };
   }
@@ -349,104 +342,8 @@ function silenceView(s: Silence): StatusSilence {
 
 // ---- recent notices --------------------------------------------------------------------------
 
-interface JobHead {
-  queue: Queue;
-  id: string;
-  state: JobState;
-  name: string | null;
-  timestamp: number | null;
-  processedOn: number | null;
-  finishedOn: number | null;
-  attempts: number;
-  maxAttempts: number | null;
-  failedReason: string | null;
-  dataBytes: number | null;
-}
-
-const HEAD_FIELDS = ['name', 'timestamp', 'processedOn', 'finishedOn', 'atm', 'failedReason', 'opts'] as const;
-
-/**
- * The latest `count` jobs of the delivery queues, newest activity first. Job hashes are read field
- * by field (HMGET, HSTRLEN), and a job's data only when it is small: the notice of a mass event
- * can be tens of megabytes, and reading it on every page load would be the page's whole cost.
- */
-async function recentNotices(queues: Readonly<Record<string, Queue>>, count: number): Promise<StatusNotice[]> {
-  const heads: JobHead[] = [];
-  for (const name of Object.values(DELIVERY_QUEUES)) {
-    const queue = queues[name];
-    if (queue === undefined) continue;
-    const redis = queue.opts.connection;
-    // The daemon hands BullMQ its own ioredis connection (a Cluster on Redis Cluster); that is what
-    // lets the page read job hashes field by field.
-    if (!(redis instanceof IORedis) && !(redis instanceof Cluster)) throw new Error(`queue ${name} does not run on an ioredis connection`);
-    const seen = new Set<string>();
-    const ids: Array<{ id: string; state: JobState }> = [];
-    for (const state of JOB_STATES) {
-      for (const id of await queue.getRanges([state], 0, count - 1, false)) {
-        // A job that moved between two reads is listed once, in the state seen first.
-        if (!seen.has(id)) ids.push({ id, state });
-        seen.add(id);
-      }
-    }
-    const pipeline = redis.pipeline();
-    for (const { id } of ids) {
-      pipeline.hmget(queue.toKey(id), ...HEAD_FIELDS);
-      pipeline.hstrlen(queue.toKey(id), 'data');
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    ids.forEach(({ id, state }, i) => {
-      const [headErr, head] = replies[2 * i] ?? [];
-      const [, dataBytes] = replies[2 * i + 1] ?? [];
-      const fields = head as Array<string | null> | undefined;
-      // Removed between the range read and this one (age-based cleanup): nothing to show.
-      if (headErr || !fields || fields.every((f) => f === null)) return;
-      const [jobName, timestamp, processedOn, finishedOn, atm, failedReason, opts] = fields;
-      heads.push({
-        queue,
-        id,
-        state,
-        name: jobName,
-        timestamp: numberOrNull(timestamp),
-        processedOn: numberOrNull(processedOn),
-        finishedOn: numberOrNull(finishedOn),
-        attempts: numberOrNull(atm) ?? 0,
-        maxAttempts: maxAttemptsOf(opts),
-        failedReason: failedReason || null,
-        dataBytes: typeof dataBytes === 'number' ? dataBytes : null,
-      });
-    });
-  }
-  const activity = (h: JobHead): number => Math.max(h.finishedOn ?? 0, h.processedOn ?? 0, h.timestamp ?? 0);
-  heads.sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const latest = heads.slice(0, count);
-
-  const notices: StatusNotice[] = [];
-  for (const h of latest) {
-    const redis = h.queue.opts.connection as IORedis | Cluster;
-    const key = h.queue.toKey(h.id);
-    const big = h.dataBytes !== null && h.dataBytes > MAX_JOB_DATA_BYTES;
-    // A big job's channel name and notice type sit at the start of its JSON ({"channel":…,"notice":{"type":…).
-    const text = big
-      ? ((await redis.eval("local d = redis.call('HGET', KEYS[1], 'data') if d then return string.sub(d, 1, 512) end return false", 1, key)) as string | null)
-      : await redis.hget(key, 'data');
-    notices.push(noticeView(h, text, big));
-  }
-  return notices;
-}
-
-function numberOrNull(text: string | null | undefined): number | null {
-  if (text === null || text === undefined || text === '') return null;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : null;
-}
-
-function maxAttemptsOf(opts: string | null): number | null {
-  try {
-    const attempts = (JSON.parse(opts ?? '{}') as { attempts?: unknown }).attempts;
-    return typeof attempts === 'number' ? attempts : null;
-  } catch {
-    return null;
-  }
+async function recentNotices(jobs: Pick<QueueJobs, 'recent'>, count: number): Promise<StatusNotice[]> {
+  return (await jobs.recent(count)).map(noticeView);
 }
 
 interface NoticeData {
@@ -462,10 +359,11 @@ interface NoticeData {
   };
 }
 
-function noticeView(h: JobHead, text: string | null, partial: boolean): StatusNotice {
+function noticeView(h: DeliveryJob): StatusNotice {
+  const { data: text, partial } = h;
   const view: StatusNotice = {
     jobId: h.id,
-    queue: h.queue.name,
+    queue: h.queue,
     channel: null,
     type: h.name ?? 'unknown',
     counts: null,

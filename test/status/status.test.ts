@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import IORedis from 'ioredis';
 import { Daemon } from '../../src/daemon/daemon';
+import { QueueJobs } from '../../src/delivery/jobs';
 import { collectStatus, type StatusReport } from '../../src/web/status';
 import { renderStatusPage } from '../../src/web/status-page';
 import { startSimulator, type Simulator } from '../../src/demo/simulator';
@@ -338,7 +339,7 @@ describe('status data without the daemon', () => {
       const records = [...Array.from({ length: 1200 }, (_, i) => record(i, 'warning')), ...Array.from({ length: 5 }, (_, i) => record(5000 + i, 'critical'))];
       expect(await store.commit({ expectedGen: 0, meta: { lastPollAtMs: Date.now(), lastPollOk: true }, alertsSet: records })).toBe(true);
 
-      const report = await collectStatus({ store, rules, queues: {} }, { limit: 1000, q: null }, Date.now());
+      const report = await collectStatus({ store, rules, jobs: new QueueJobs({}) }, { limit: 1000, q: null }, Date.now());
       expect(report.firing).toMatchObject({ total: 1205, matched: 1205, bySeverity: { critical: 5, warning: 1200, info: 0 } });
       expect(report.firing!.alerts).toHaveLength(1000);
       expect(report.firing!.alerts.slice(0, 5).map((a) => a.severity)).toEqual(Array(5).fill('critical'));
@@ -357,7 +358,7 @@ describe('status data without the daemon', () => {
     const dead = new IORedis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     dead.on('error', () => undefined);
     try {
-      const report = await collectStatus({ store: new StateStore(dead, prefix), rules, queues: {} }, { limit: 1000, q: null }, Date.now());
+      const report = await collectStatus({ store: new StateStore(dead, prefix), rules, jobs: new QueueJobs({}) }, { limit: 1000, q: null }, Date.now());
       expect(report.redis).toMatch(/^not answering: /);
       expect(report.lastPoll).toBeNull();
       expect(report.firing).toBeNull();

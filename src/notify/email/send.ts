@@ -5,7 +5,7 @@ import type { Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import { UserError } from '../../errors';
 import { DeliveryError } from '../errors';
-import { scrubSecrets, shortLine } from '../redact';
+import { scrubSecrets, shortLine } from '../../redact';
 import type { RenderedEmail } from './render';
 
 export type { RenderedEmail } from './render';

@@ -3,7 +3,7 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
 import { DeliveryError } from '../errors';
-import { scrubSecrets, shortLine } from '../redact';
+import { scrubSecrets, shortLine } from '../../redact';
 import { describeFetchError, formatSeconds, isTimeout, parseHttpUrl, parseRetryAfter, urlSecrets } from '../http';
 import type { SlackPayload } from './render';
 

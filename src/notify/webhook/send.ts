@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { DeliveryError } from '../errors';
 import { describeFetchError, formatSeconds, isTimeout, parseHttpUrl, parseRetryAfter, urlSecrets } from '../http';
-import { scrubSecrets, shortLine } from '../redact';
+import { scrubSecrets, shortLine } from '../../redact';
 
 export const SIGNATURE_HEADER = 'x-stockwatch-signature';
 
