@@ -3,9 +3,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleanPrefix, REDIS_URL, uniquePrefix } from '../support/stand-ins';
-import { childEnv, stockwatch, type ChildRun } from '../support/processes';
-import type { Mail, SlackMessage } from '../support/stand-ins';
+import { cleanPrefix, REDIS_URL, startFakeS2, startFakeSlack, startFakeSmtp, uniquePrefix } from '../support/stand-ins';
+import type { FakeS2, FakeSlack, FakeSmtp, Mail, SlackMessage, SmtpOptions } from '../support/stand-ins';
+import { childEnv, RedisServer, stockwatch, type ChildRun } from '../support/processes';
 
 export const ORG = 'org-faults';
 export const WAREHOUSE_ID = 'wh-0001';
@@ -61,10 +61,39 @@ export function rulesYaml(opts: { slack?: boolean; email?: boolean; summary?: st
   ].join('\n');
 }
 
-/** A Redis prefix, a rules folder and their cleanup: one per scenario. */
+/** The stand-ins a scenario may start; the S2 stand-in is always there (every daemon polls it). */
+export interface StandInRequest {
+  /** The body S2 answers at first; default the sample overview. */
+  overview?: unknown;
+  slack?: boolean;
+  /** An SMTP stand-in, with these options when an object. */
+  smtp?: boolean | SmtpOptions;
+  /** A redis-server of the scenario's own (to stop and restart); daemons use it instead of the shared Redis. */
+  redis?: boolean;
+}
+
+/** The stand-ins a scenario has running. */
+interface StandIns {
+  s2?: FakeS2;
+  slack?: FakeSlack;
+  smtp?: FakeSmtp;
+  redis?: RedisServer;
+}
+
+/** What `Scenario.env` fills in from the scenario's stand-ins unless told otherwise. */
+export type EnvOverrides = Partial<Omit<DaemonEnvOptions, 'scenario'>>;
+
+/**
+ * One scenario of the suite: a Redis prefix and a rules folder, the stand-ins it was asked to
+ * start, and the processes it started; `cleanup()` takes all of it down, so that a test's setup
+ * and teardown are one call each.
+ */
 export class Scenario {
   readonly prefix: string;
   readonly rulesDir: string;
+  private started: StandIns = {};
+  private readonly extraSmtp: FakeSmtp[] = [];
+  private readonly runs: ChildRun[] = [];
 
   constructor(name: string, rules: string) {
     this.prefix = uniquePrefix(`fault-${name}`);
@@ -72,10 +101,107 @@ export class Scenario {
     fs.writeFileSync(path.join(this.rulesDir, 'rules.yaml'), rules);
   }
 
-  /** Deletes the prefix's keys from the shared Redis (a test's own redis-server goes with its data). */
+  /**
+   * Starts the S2 stand-in and those asked for, in parallel, and keeps them for `env` and
+   * `cleanup`. Resolves with the scenario, whose stand-ins can be taken out by name.
+   */
+  async start(want: StandInRequest = {}): Promise<this> {
+    const smtpOptions = typeof want.smtp === 'object' ? want.smtp : {};
+    const [s2, slack, smtp, redis] = await Promise.allSettled([
+      want.overview === undefined ? startFakeS2() : startFakeS2(want.overview),
+      want.slack ? startFakeSlack() : undefined,
+      want.smtp ? startFakeSmtp(smtpOptions) : undefined,
+      want.redis ? RedisServer.start() : undefined,
+    ]);
+    // Keep whatever did start, so that cleanup() closes it even when another one failed.
+    const value = <T>(r: PromiseSettledResult<T | undefined>): T | undefined => (r.status === 'fulfilled' ? r.value : undefined);
+    this.started = { s2: value(s2), slack: value(slack), smtp: value(smtp), redis: value(redis) };
+    const failed = [s2, slack, smtp, redis].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return this;
+  }
+
+  get s2(): FakeS2 {
+    return this.standIn('s2', 'start()');
+  }
+
+  get slack(): FakeSlack {
+    return this.standIn('slack', 'start({ slack: true })');
+  }
+
+  get smtp(): FakeSmtp {
+    return this.standIn('smtp', 'start({ smtp: true })');
+  }
+
+  get redis(): RedisServer {
+    return this.standIn('redis', 'start({ redis: true })');
+  }
+
+  private standIn<K extends keyof StandIns>(name: K, how: string): NonNullable<StandIns[K]> {
+    const found = this.started[name];
+    if (found === undefined) throw new Error(`scenario ${this.prefix} has no ${name} stand-in: ${how} starts one`);
+    return found as NonNullable<StandIns[K]>;
+  }
+
+  /** An SMTP stand-in started later in the test (e.g. back on a port that was down); closed by cleanup(). */
+  async startSmtp(opts: SmtpOptions = {}): Promise<FakeSmtp> {
+    const smtp = await startFakeSmtp(opts);
+    this.extraSmtp.push(smtp);
+    return smtp;
+  }
+
+  /** A daemon's environment (see daemonEnv) with this scenario's stand-ins filled in; `over` wins. */
+  env(over: EnvOverrides = {}): NodeJS.ProcessEnv {
+    const s2 = over.s2 ?? this.started.s2;
+    if (s2 === undefined) throw new Error(`scenario ${this.prefix} has no S2 stand-in: start() it or pass s2`);
+    return daemonEnv({
+      slackUrl: this.started.slack?.webhookUrl,
+      smtpUrl: this.started.smtp?.url,
+      redisUrl: this.started.redis?.url,
+      ...over,
+      s2,
+      scenario: this,
+    });
+  }
+
+  /** startDaemon, and the daemon is killed by cleanup() should it still run. */
+  async startDaemon(env: NodeJS.ProcessEnv, name?: string): Promise<ChildRun> {
+    return startDaemon(env, name, (run) => this.runs.push(run));
+  }
+
+  /** `stockwatch ARGS` (see processes.ts), killed by cleanup() should it still run. */
+  stockwatch(args: string[], env: NodeJS.ProcessEnv, name?: string): ChildRun {
+    const run = stockwatch(args, env, name);
+    this.runs.push(run);
+    return run;
+  }
+
+  /**
+   * Kills (-9) the processes this scenario started, closes its stand-ins, then deletes the prefix's
+   * keys from the shared Redis (a scenario's own redis-server goes with its data) and the rules.
+   * Everything is attempted; the first failure is thrown after.
+   */
   async cleanup(redisUrl = REDIS_URL): Promise<void> {
-    if (redisUrl === REDIS_URL) await cleanPrefix(this.prefix);
-    fs.rmSync(this.rulesDir, { recursive: true, force: true });
+    const runs = this.runs.splice(0);
+    const { s2, slack, smtp, redis } = this.started;
+    const extraSmtp = this.extraSmtp.splice(0);
+    this.started = {};
+    const steps: Array<() => Promise<unknown>> = [
+      () => Promise.all(runs.map((r) => r.kill9())),
+      () => Promise.all([s2?.close(), slack?.close(), smtp?.close(), ...extraSmtp.map((m) => m.close())]),
+      async () => redis?.destroy(),
+      async () => (redis === undefined && redisUrl === REDIS_URL ? cleanPrefix(this.prefix) : undefined),
+      async () => fs.rmSync(this.rulesDir, { recursive: true, force: true }),
+    ];
+    const errors: unknown[] = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
   }
 }
 
@@ -123,9 +249,13 @@ export function daemonEnv(o: DaemonEnvOptions): NodeJS.ProcessEnv {
   });
 }
 
-/** Starts `stockwatch run` and resolves once it has started (rules loaded, Redis reached). */
-export async function startDaemon(env: NodeJS.ProcessEnv, name = 'daemon'): Promise<ChildRun> {
+/**
+ * Starts `stockwatch run` and resolves once it has started (rules loaded, Redis reached).
+ * `spawned` sees the process as soon as it exists, so that it can be killed even if it never starts.
+ */
+export async function startDaemon(env: NodeJS.ProcessEnv, name = 'daemon', spawned?: (run: ChildRun) => void): Promise<ChildRun> {
   const run = stockwatch(['run'], env, name);
+  spawned?.(run);
   await run.waitForLine(/stockwatch starting/, 20_000);
   return run;
 }

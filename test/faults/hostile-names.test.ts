@@ -4,10 +4,8 @@
 // there, as text). Line breaks are the one exception: they become spaces, so they cannot add lines
 // or headers.
 import { htmlEscape, slackEscape } from '../../src/notify';
-import { killAll } from '../support/processes';
-import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
-import { stockwatch } from '../support/processes';
-import { daemonEnv, rulesYaml, Scenario, WAREHOUSE_ID } from './helpers';
+import type { FakeS2, FakeSlack, FakeSmtp } from '../support/stand-ins';
+import { rulesYaml, Scenario, WAREHOUSE_ID } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -50,17 +48,13 @@ describe('hostile names from the API', () => {
 
   beforeEach(async () => {
     scenario = new Scenario('hostile', rulesYaml({ summary: '{{product}} in {{warehouse}}' }));
-    [s2, slack, smtp] = await Promise.all([startFakeS2(body()), startFakeSlack(), startFakeSmtp()]);
+    ({ s2, slack, smtp } = await scenario.start({ overview: body(), slack: true, smtp: true }));
   });
 
-  afterEach(async () => {
-    await killAll();
-    await Promise.all([s2.close(), slack.close(), smtp.close()]);
-    await scenario.cleanup();
-  });
+  afterEach(() => scenario.cleanup());
 
   test('arrive escaped and intact in the Slack message and in both parts of the email', async () => {
-    const poll = stockwatch(['poll', '--once', '--wait', '15s'], daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url }));
+    const poll = scenario.stockwatch(['poll', '--once', '--wait', '15s'], scenario.env());
     expect(await poll.exited).toEqual({ code: 0, signal: null });
     expect(slack.messages).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);

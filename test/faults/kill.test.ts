@@ -9,10 +9,10 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { mulberry32 } from '../../src/prng';
 import { StateStore } from '../../src/state/store';
-import { killAll, sleep, type ChildRun } from '../support/processes';
-import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
+import { sleep, type ChildRun } from '../support/processes';
+import type { FakeS2, FakeSlack, FakeSmtp } from '../support/stand-ins';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
-import { asMade, daemonEnv, mailStatuses, overview, rulesYaml, Scenario, startDaemon, statusOf, TAKEOVER_MS } from './helpers';
+import { asMade, mailStatuses, overview, rulesYaml, Scenario, statusOf, TAKEOVER_MS } from './helpers';
 
 const ROUNDS = 10;
 jest.setTimeout(ROUNDS * 12_000 + TAKEOVER_MS + 30_000);
@@ -43,20 +43,16 @@ describe('fault: kill -9 during polls and deliveries', () => {
 
   beforeEach(async () => {
     scenario = new Scenario('kill', rulesYaml());
-    [s2, slack, smtp] = await Promise.all([startFakeS2(overview([{ sku: 'SKU-F', available: 50 }])), startFakeSlack(), startFakeSmtp()]);
+    ({ s2, slack, smtp } = await scenario.start({ overview: overview([{ sku: 'SKU-F', available: 50 }]), slack: true, smtp: true }));
   });
 
-  afterEach(async () => {
-    await killAll();
-    await Promise.all([s2.close(), slack.close(), smtp.close()]);
-    await scenario.cleanup();
-  });
+  afterEach(() => scenario.cleanup());
 
   test(`${ROUNDS} kills in a row: the last notice matches the final state, no duplicate outside the documented window`, async () => {
     const seed = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const random = mulberry32(seed); // seeded: a failing run replays with FAULT_SEED
     const between = (lo: number, hi: number): number => Math.round(lo + random() * (hi - lo));
-    const env = daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url });
+    const env = scenario.env();
 
     // Episode e: odd = out of stock (firing), even = back in stock (resolved); `incoming: e` makes each one's text unique.
     let episode = 0;
@@ -77,7 +73,7 @@ describe('fault: kill -9 during polls and deliveries', () => {
       `mail: ${JSON.stringify(smtp.mails.map((m) => ({ atMs: m.atMs, id: m.noticeId, line: m.text.split('\n').find((l) => /out-of-stock/.test(l)) })))}`;
 
     for (let round = 0; round < ROUNDS; round++) {
-      const daemon = await startDaemon(env, `daemon round ${round}`);
+      const daemon = await scenario.startDaemon(env, `daemon round ${round}`);
       const mode = modes[round];
       await new Promise<void>((resolve) => {
         let done = false;
@@ -145,7 +141,7 @@ describe('fault: kill -9 during polls and deliveries', () => {
       flip();
       if ((episode % 2 === 1) === committedFiring) flip();
       const finalStatus = episode % 2 === 1 ? 'firing' : 'resolved';
-      const daemon: ChildRun = await startDaemon(env, 'final daemon');
+      const daemon: ChildRun = await scenario.startDaemon(env, 'final daemon');
       const lastStatus = (texts: string[]): string | undefined => {
         const last = texts.filter((t) => /out-of-stock/.test(t)).at(-1);
         return last === undefined ? undefined : statusOf(last);
@@ -214,8 +210,8 @@ describe('fault: kill -9 during polls and deliveries', () => {
     // Mail only, and the item goes out of stock once.
     const mailOnly = new Scenario('kill-twice', rulesYaml({ slack: false }));
     try {
-      const env = daemonEnv({ scenario: mailOnly, s2, smtpUrl: smtp.url });
-      let daemon = await startDaemon(env, 'daemon 1');
+      const env = mailOnly.env({ s2, smtpUrl: smtp.url });
+      let daemon = await mailOnly.startDaemon(env, 'daemon 1');
       await daemon.waitForLine(/poll ok/);
       // The first two tries die at MAIL FROM (the mail is not taken); the third goes through.
       let kills = 0;
@@ -228,12 +224,12 @@ describe('fault: kill -9 during polls and deliveries', () => {
       s2.answer = { kind: 'json', body: overview([{ sku: 'SKU-F', available: 0 }]) };
       await daemon.exited;
       // The second daemon takes the dead one's job over once its lock has run out, and dies the same way.
-      daemon = await startDaemon(env, 'daemon 2');
+      daemon = await mailOnly.startDaemon(env, 'daemon 2');
       expect(await waitFor(() => kills === 2, TAKEOVER_MS)).toBe(true);
       await daemon.exited;
       expect(smtp.mails).toHaveLength(0);
       // The third takes it over again, and sends it.
-      daemon = await startDaemon(env, 'daemon 3');
+      daemon = await mailOnly.startDaemon(env, 'daemon 3');
       const gaveUp = (): string[] => daemon.messages().filter((m) => /failed for good/.test(m));
       await waitFor(() => smtp.mails.length > 0 || gaveUp().length > 0, TAKEOVER_MS);
       await sleep(1000);

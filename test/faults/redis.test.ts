@@ -2,10 +2,10 @@
 // /healthz says 503 while Redis is gone, the work resumes when it is back, nothing is told twice.
 import * as http from 'node:http';
 import IORedis from 'ioredis';
-import { freePort, killAll, RedisServer, sleep, type ChildRun } from '../support/processes';
-import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
+import { freePort, sleep, type ChildRun, type RedisServer } from '../support/processes';
+import type { FakeS2, FakeSlack, FakeSmtp } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
-import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, slackStatuses, startDaemon } from './helpers';
+import { mailStatuses, overview, rulesYaml, Scenario, slackStatuses } from './helpers';
 
 jest.setTimeout(90_000);
 
@@ -31,24 +31,19 @@ describe('fault: Redis goes away', () => {
 
   beforeEach(async () => {
     scenario = new Scenario('redis', rulesYaml());
-    [redis, s2, slack, smtp] = await Promise.all([
-      RedisServer.start(),
-      startFakeS2(overview([{ sku: 'SKU-R', available: 0 }, { sku: 'SKU-S', available: 9 }])),
-      startFakeSlack(),
-      startFakeSmtp(),
-    ]);
+    ({ redis, s2, slack, smtp } = await scenario.start({
+      overview: overview([{ sku: 'SKU-R', available: 0 }, { sku: 'SKU-S', available: 9 }]),
+      slack: true,
+      smtp: true,
+      redis: true,
+    }));
   });
 
-  afterEach(async () => {
-    await killAll();
-    await Promise.all([s2.close(), slack.close(), smtp.close()]);
-    await redis.destroy();
-    await scenario.cleanup(redis.url);
-  });
+  afterEach(() => scenario.cleanup());
 
   test('the daemon stays up, reports 503 while Redis is gone, and resumes without telling anything twice', async () => {
     const httpPort = await freePort();
-    const daemon: ChildRun = await startDaemon(daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, redisUrl: redis.url, httpPort }));
+    const daemon: ChildRun = await scenario.startDaemon(scenario.env({ httpPort }));
     expect(await waitFor(() => slack.messages.length === 1 && smtp.mails.length === 1, 15_000)).toBe(true);
     expect(await waitFor(async () => (await get(httpPort, '/healthz')).status === 200, 5000)).toBe(true);
 
@@ -90,7 +85,7 @@ describe('fault: Redis goes away', () => {
     try {
       await admin.call('ACL', 'SETUSER', 'faulty', 'on', '>faulty-pw', '+@all', '&*', `~${p}:[^s]*`, `~${p}:s[^t]*`, `~${p}:state:[^o]*`, `~${p}:state:o[^u]*`, `(+@all -hdel ~${p}:state:outbox)`);
       const redisUrl = redis.url.replace('redis://', 'redis://faulty:faulty-pw@');
-      const daemon = await startDaemon(daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, redisUrl }));
+      const daemon = await scenario.startDaemon(scenario.env({ redisUrl }));
       expect(await waitFor(() => daemon.messages().filter((m) => /^notices committed but not queued yet \(the outbox sweep will retry\): .*NOPERM/.test(m)).length >= 5, 20_000)).toBe(true);
       expect(await admin.hlen(`${p}:state:outbox`)).toBe(2);
       await sleep(500);

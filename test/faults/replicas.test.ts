@@ -2,10 +2,10 @@
 // also while one of them is killed; and when polls do race (several `poll --once` at the same
 // moment), one of them commits and the others change nothing.
 import IORedis from 'ioredis';
-import { killAll, RedisServer, sleep, stockwatch, type ChildRun } from '../support/processes';
-import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
+import { RedisServer, sleep, type ChildRun } from '../support/processes';
+import type { FakeS2, FakeSlack, FakeSmtp } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
-import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, slackStatuses, startDaemon, type ItemSpec } from './helpers';
+import { mailStatuses, overview, rulesYaml, Scenario, slackStatuses, type ItemSpec } from './helpers';
 
 jest.setTimeout(90_000);
 
@@ -17,17 +17,13 @@ describe('fault: several daemons on one Redis', () => {
 
   beforeEach(async () => {
     scenario = new Scenario('replicas', rulesYaml());
-    [s2, slack, smtp] = await Promise.all([startFakeS2(overview([{ sku: 'SKU-M', available: 20 }])), startFakeSlack(), startFakeSmtp()]);
+    ({ s2, slack, smtp } = await scenario.start({ overview: overview([{ sku: 'SKU-M', available: 20 }]), slack: true, smtp: true }));
   });
 
-  afterEach(async () => {
-    await killAll();
-    await Promise.all([s2.close(), slack.close(), smtp.close()]);
-    await scenario.cleanup();
-  });
+  afterEach(() => scenario.cleanup());
 
   test('two, then three daemons, then one killed -9: one poll per interval, one notice per event', async () => {
-    const env = daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, pollEvery: '1s' });
+    const env = scenario.env({ pollEvery: '1s' });
     let episode = 0;
     const flip = (): void => {
       episode += 1;
@@ -46,10 +42,10 @@ describe('fault: several daemons on one Redis', () => {
     const pollsBetween = (w: { startMs: number; endMs: number }): number => s2.requests.filter((r) => r.atMs >= w.startMs && r.atMs < w.endMs).length;
     const daemons: ChildRun[] = [];
 
-    daemons.push(await startDaemon(env, 'daemon A'), await startDaemon(env, 'daemon B'));
+    daemons.push(await scenario.startDaemon(env, 'daemon A'), await scenario.startDaemon(env, 'daemon B'));
     await sleep(1500);
     const two = await phase(2);
-    daemons.push(await startDaemon(env, 'daemon C'));
+    daemons.push(await scenario.startDaemon(env, 'daemon C'));
     await sleep(1000);
     const three = await phase(2);
 
@@ -94,8 +90,8 @@ describe('fault: several daemons on one Redis', () => {
       s2.onRequest = () => {
         if (s2.requests.length === 3) void admin.call('CLIENT', 'PAUSE', '1500', 'WRITE').then(() => release());
       };
-      const env = daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, redisUrl: redis.url });
-      const polls = [0, 1, 2].map((i) => stockwatch(['poll', '--once', '--wait', '20s'], env, `poll ${i}`));
+      const env = scenario.env({ redisUrl: redis.url });
+      const polls = [0, 1, 2].map((i) => scenario.stockwatch(['poll', '--once', '--wait', '20s'], env, `poll ${i}`));
       const exits = await Promise.all(polls.map((p) => p.exited));
       expect(exits).toEqual(polls.map(() => ({ code: 0, signal: null })));
 

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import IORedis from 'ioredis';
-import { freePort, killAll, stockwatch, type ChildRun } from '../support/processes';
-import { startFakeS2, startFakeSlack, startFakeSmtp, type S2Answer, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
+import { freePort, type ChildRun } from '../support/processes';
+import type { S2Answer, FakeS2, FakeSlack, FakeSmtp } from '../support/stand-ins';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
-import { daemonEnv, overview, Scenario, startDaemon } from './helpers';
+import { overview, Scenario } from './helpers';
 
 jest.setTimeout(90_000);
 
@@ -92,18 +92,14 @@ describe('secrets stay out of logs and error messages, whatever fails', () => {
 
   beforeEach(async () => {
     scenario = new Scenario('secrets', RULES);
-    [s2, slack, smtp] = await Promise.all([
-      startFakeS2(overview([{ sku: 'SKU-X', available: 0 }])),
-      startFakeSlack(),
-      startFakeSmtp({ auth: { user: SMTP_USER, pass: SMTP_PASSWORD }, refuseRecipients: ['refused@example.com'] }),
-    ]);
+    ({ s2, slack, smtp } = await scenario.start({
+      overview: overview([{ sku: 'SKU-X', available: 0 }]),
+      slack: true,
+      smtp: { auth: { user: SMTP_USER, pass: SMTP_PASSWORD }, refuseRecipients: ['refused@example.com'] },
+    }));
   });
 
-  afterEach(async () => {
-    await killAll();
-    await Promise.all([s2.close(), slack.close(), smtp.close()]);
-    await scenario.cleanup();
-  });
+  afterEach(() => scenario.cleanup());
 
   test('a debug-level cycle with every kind of failure, then poll --once and notify-test failing', async () => {
     expect(smtp.url).toContain(encodeURIComponent(SMTP_PASSWORD));
@@ -122,9 +118,9 @@ describe('secrets stay out of logs and error messages, whatever fails', () => {
     s2.answer = (n) => script[n - start] ?? { kind: 'json', body: overview([{ sku: 'SKU-X', available: 0 }]) };
 
     const httpPort = await freePort();
-    const env = daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, logLevel: 'debug', apiTimeout: '1s', httpPort });
+    const env = scenario.env({ logLevel: 'debug', apiTimeout: '1s', httpPort });
     const runs: ChildRun[] = [];
-    const daemon = await startDaemon(env);
+    const daemon = await scenario.startDaemon(env);
     runs.push(daemon);
 
     // The first event's mails meet a server that refuses the login.
@@ -140,13 +136,13 @@ describe('secrets stay out of logs and error messages, whatever fails', () => {
 
     // One-shot commands failing: a poll whose token is refused; test notices to a deleted webhook and a refused login.
     s2.answer = { kind: 'status', status: 401 };
-    const poll = stockwatch(['poll', '--once'], env, 'poll --once');
+    const poll = scenario.stockwatch(['poll', '--once'], env, 'poll --once');
     runs.push(poll);
     expect((await poll.exited).code).toBe(1);
     slack.script = [{ status: 404 }];
     smtp.refuseLogins = true;
     for (const channel of ['ops', 'buyers']) {
-      const test = stockwatch(['notify-test', channel], env, `notify-test ${channel}`);
+      const test = scenario.stockwatch(['notify-test', channel], env, `notify-test ${channel}`);
       runs.push(test);
       expect((await test.exited).code).toBe(1);
     }

@@ -2,10 +2,10 @@
 // then accepts: the message is posted once. A later message answered 404 (a deleted webhook) fails
 // for good at once: one log line that says so, and the failed counter of the metrics.
 import * as http from 'node:http';
-import { freePort, killAll, sleep, type ChildRun } from '../support/processes';
-import { startFakeS2, startFakeSlack, startFakeSmtp, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
+import { freePort, sleep, type ChildRun } from '../support/processes';
+import type { FakeS2, FakeSlack, FakeSmtp } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
-import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, slackStatuses, startDaemon } from './helpers';
+import { mailStatuses, overview, rulesYaml, Scenario, slackStatuses } from './helpers';
 
 jest.setTimeout(90_000);
 
@@ -34,18 +34,14 @@ describe('fault: Slack 429, 500s, then 404', () => {
 
   beforeEach(async () => {
     scenario = new Scenario('slack', rulesYaml());
-    [s2, slack, smtp] = await Promise.all([startFakeS2(overview([{ sku: 'SKU-K', available: 5 }])), startFakeSlack(), startFakeSmtp()]);
+    ({ s2, slack, smtp } = await scenario.start({ overview: overview([{ sku: 'SKU-K', available: 5 }]), slack: true, smtp: true }));
   });
 
-  afterEach(async () => {
-    await killAll();
-    await Promise.all([s2.close(), slack.close(), smtp.close()]);
-    await scenario.cleanup();
-  });
+  afterEach(() => scenario.cleanup());
 
   test('retried through 429 and an outage, posted once; a 404 fails for good with a log line and a metric', async () => {
     const httpPort = await freePort();
-    const daemon: ChildRun = await startDaemon(daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, httpPort }));
+    const daemon: ChildRun = await scenario.startDaemon(scenario.env({ httpPort }));
     await daemon.waitForLine(/poll ok/);
 
     let outageEnd = Number.POSITIVE_INFINITY;

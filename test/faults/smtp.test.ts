@@ -1,26 +1,21 @@
 // SMTP is down when an event happens and comes back later, on the same port: the mail arrives once.
-import { killAll, sleep, type ChildRun } from '../support/processes';
-import { startFakeS2, startFakeSmtp, type FakeS2, type FakeSmtp } from '../support/stand-ins';
+import { sleep, type ChildRun } from '../support/processes';
+import { startFakeSmtp, type FakeS2 } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
-import { daemonEnv, mailStatuses, overview, rulesYaml, Scenario, startDaemon } from './helpers';
+import { mailStatuses, overview, rulesYaml, Scenario } from './helpers';
 
 jest.setTimeout(60_000);
 
 describe('fault: SMTP down, then back', () => {
   let scenario: Scenario;
   let s2: FakeS2;
-  let smtp: FakeSmtp | null = null;
 
   beforeEach(async () => {
     scenario = new Scenario('smtp', rulesYaml({ slack: false }));
-    s2 = await startFakeS2(overview([{ sku: 'SKU-A', available: 5 }]));
+    ({ s2 } = await scenario.start({ overview: overview([{ sku: 'SKU-A', available: 5 }]) }));
   });
 
-  afterEach(async () => {
-    await killAll();
-    await Promise.all([s2.close(), smtp?.close()]);
-    await scenario.cleanup();
-  });
+  afterEach(() => scenario.cleanup());
 
   test('a mail that could not be sent while the server was away is sent once when it is back', async () => {
     // The port of a server that is gone: connections are refused, as when the mail relay is down.
@@ -29,7 +24,7 @@ describe('fault: SMTP down, then back', () => {
     const smtpUrl = gone.url;
     await gone.close();
 
-    const daemon: ChildRun = await startDaemon(daemonEnv({ scenario, s2, smtpUrl }));
+    const daemon: ChildRun = await scenario.startDaemon(scenario.env({ smtpUrl }));
     await daemon.waitForLine(/poll ok/);
     s2.answer = { kind: 'json', body: overview([{ sku: 'SKU-A', available: 0 }]) };
 
@@ -38,8 +33,8 @@ describe('fault: SMTP down, then back', () => {
     await daemon.waitForLine((l) => /email notice not delivered, will retry: SMTP server 127\.0\.0\.1:\d+ connection failed/.test(String(l.msg)), 15_000);
     await daemon.waitForLine((l) => /email notice not delivered, will retry/.test(String(l.msg)), 15_000, daemon.lines.findIndex((l, i) => i >= firstTry && /will retry/.test(String(l.msg))) + 1);
 
-    smtp = await startFakeSmtp({ port });
-    expect(await waitFor(() => smtp!.mails.length >= 1, 30_000)).toBe(true);
+    const smtp = await scenario.startSmtp({ port });
+    expect(await waitFor(() => smtp.mails.length >= 1, 30_000)).toBe(true);
     await daemon.waitForLine(/email notice delivered/);
     // Several polls later, still one mail: nothing was queued twice.
     const polls = daemon.messages().filter((m) => m === 'poll ok').length;

@@ -3,10 +3,10 @@
 // past the 512 MiB limit, a rejected token. No alert resolves from any of them; "suspect",
 // "unreachable" and "recovered" are told once each.
 import IORedis from 'ioredis';
-import { killAll, sleep, type ChildRun } from '../support/processes';
-import { slackText, startFakeS2, startFakeSlack, startFakeSmtp, type S2Answer, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
+import { sleep, type ChildRun } from '../support/processes';
+import { slackText, type S2Answer, type FakeS2, type FakeSlack, type FakeSmtp } from '../support/stand-ins';
 import { REDIS_URL, waitFor } from '../support/stand-ins';
-import { daemonEnv, overview, rulesYaml, Scenario, startDaemon } from './helpers';
+import { overview, rulesYaml, Scenario } from './helpers';
 import { StateStore } from '../../src/state/store';
 
 jest.setTimeout(90_000);
@@ -37,17 +37,13 @@ describe('fault: the S2 API misbehaves', () => {
 
   beforeEach(async () => {
     scenario = new Scenario('source', rulesYaml());
-    [s2, slack, smtp] = await Promise.all([startFakeS2(GOOD), startFakeSlack(), startFakeSmtp()]);
+    ({ s2, slack, smtp } = await scenario.start({ overview: GOOD, slack: true, smtp: true }));
   });
 
-  afterEach(async () => {
-    await killAll();
-    await Promise.all([s2.close(), slack.close(), smtp.close()]);
-    await scenario.cleanup();
-  });
+  afterEach(() => scenario.cleanup());
 
   test('no bad poll resolves an alert; suspect, unreachable and recovered are told once each', async () => {
-    const daemon: ChildRun = await startDaemon(daemonEnv({ scenario, s2, slackUrl: slack.webhookUrl, smtpUrl: smtp.url, apiTimeout: '1s' }));
+    const daemon: ChildRun = await scenario.startDaemon(scenario.env({ apiTimeout: '1s' }));
     await daemon.waitForLine(/poll ok/);
     expect(await waitFor(() => slack.messages.length === 1 && smtp.mails.length === 1, 10_000)).toBe(true);
 
