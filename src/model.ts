@@ -195,6 +195,34 @@ export interface Alert {
   runsOutAt?: string;
 }
 
+/**
+ * A copy of an alert holding exactly SPEC section 4's fields, in its order, the optional ones only
+ * where the alert has them: what `eval --json`, `replay --json` and the webhook body print.
+ */
+export function specAlert(a: Alert): Alert {
+  return {
+    rule: a.rule,
+    type: a.type,
+    severity: a.severity,
+    status: a.status,
+    warehouseId: a.warehouseId,
+    warehouse: a.warehouse,
+    productId: a.productId,
+    sku: a.sku,
+    product: a.product,
+    available: a.available,
+    incoming: a.incoming,
+    reserved: a.reserved,
+    updatedAt: a.updatedAt,
+    summary: a.summary,
+    silenced: a.silenced,
+    inhibited: a.inhibited,
+    ...(a.availableElsewhere !== undefined && { availableElsewhere: a.availableElsewhere }),
+    ...(a.ratePerDay !== undefined && { ratePerDay: a.ratePerDay }),
+    ...(a.runsOutAt !== undefined && { runsOutAt: a.runsOutAt }),
+  };
+}
+
 /** Identity of an alert: rule name + warehouseId + productId (a null part is written empty). */
 export function alertKey(rule: string, warehouseId: string | null, productId: string | null): string {
   return `${rule}\u001f${warehouseId ?? ''}\u001f${productId ?? ''}`;

@@ -2,7 +2,7 @@
 // nothing imported that talks to either (BullMQ, ioredis, nodemailer), so it starts fast.
 import * as fs from 'node:fs';
 import { UserError } from '../errors';
-import { alertKey, RULE_TYPES, SEVERITIES, type Alert, type Overview } from '../model';
+import { alertKey, RULE_TYPES, SEVERITIES, specAlert, type Alert, type Overview } from '../model';
 import { compileRuleSet, evaluate, type CompiledRuleSet } from '../engine/evaluate';
 import { EMPTY_HISTORY } from '../engine/forecast';
 import type { AlertRecord } from '../engine/lifecycle';
@@ -115,26 +115,10 @@ function readAlerts(file: string, body: unknown[]): Alert[] {
     if (!(SEVERITIES as readonly unknown[]).includes(a.severity)) fail(`[${i}].severity`, SEVERITIES.join(' | '), a.severity);
     if (a.status !== 'pending' && a.status !== 'firing' && a.status !== 'resolved') fail(`[${i}].status`, 'pending | firing | resolved', a.status);
     if (typeof a.silenced !== 'boolean') fail(`[${i}].silenced`, 'true or false', a.silenced);
-    const alert = a as unknown as Alert;
+    for (const f of ['availableElsewhere', 'ratePerDay'] as const) if (a[f] !== undefined && typeof a[f] !== 'number') fail(`[${i}].${f}`, 'a number', a[f]);
+    if (a.runsOutAt !== undefined && typeof a.runsOutAt !== 'string') fail(`[${i}].runsOutAt`, 'an ISO time', a.runsOutAt);
     // Rebuilt so that the output keeps SPEC's field order and nothing else.
-    return {
-      rule: alert.rule,
-      type: alert.type,
-      severity: alert.severity,
-      status: alert.status,
-      warehouseId: alert.warehouseId,
-      warehouse: alert.warehouse,
-      productId: alert.productId,
-      sku: alert.sku,
-      product: alert.product,
-      available: alert.available,
-      incoming: alert.incoming,
-      reserved: alert.reserved,
-      updatedAt: alert.updatedAt,
-      summary: alert.summary,
-      silenced: alert.silenced,
-      inhibited: alert.inhibited === true,
-    };
+    return specAlert({ ...(a as unknown as Alert), inhibited: a.inhibited === true });
   });
 }
 

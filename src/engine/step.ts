@@ -161,28 +161,33 @@ export function stepPoll(input: StepInput): StepResult {
 }
 
 /**
- * The current item of an alert that may resolve. Only the items that had an alert are indexed
- * (by warehouse, then product), so the 200,000 items without one cost a lookup each, not a string key.
- * A network alert's "item" is its product summed as its rule sums it (computed when first asked).
+ * The current item of an alert that resolves. Built on first use (most polls resolve nothing), and
+ * then only the items that had an alert are indexed (by warehouse, then product), so the 200,000
+ * items without one cost a lookup each, not a string key. A network alert's "item" is its product
+ * summed as its rule sums it (computed when first asked).
  */
 function itemLookup(
   items: readonly Item[],
   previous: ReadonlyMap<string, AlertRecord>,
   compiled: CompiledRuleSet,
 ): (w: string | null, p: string | null, rule: string) => Item | undefined {
-  const wanted = new Map<string, Set<string>>();
-  for (const { alert } of previous.values()) {
-    if (alert.warehouseId === null || alert.productId === null) continue;
-    let products = wanted.get(alert.warehouseId);
-    if (products === undefined) wanted.set(alert.warehouseId, (products = new Set()));
-    products.add(alert.productId);
-  }
-  const found = new Map<string, Item>();
-  if (wanted.size > 0) {
-    for (const item of items) {
-      if (wanted.get(item.warehouseId)?.has(item.productId)) found.set(itemKey(item.warehouseId, item.productId), item);
+  let found: Map<string, Item> | null = null;
+  const itemOf = (w: string, p: string): Item | undefined => {
+    if (found === null) {
+      found = new Map();
+      const wanted = new Map<string, Set<string>>();
+      for (const { alert } of previous.values()) {
+        if (alert.warehouseId === null || alert.productId === null) continue;
+        let products = wanted.get(alert.warehouseId);
+        if (products === undefined) wanted.set(alert.warehouseId, (products = new Set()));
+        products.add(alert.productId);
+      }
+      for (const item of items) {
+        if (wanted.get(item.warehouseId)?.has(item.productId)) found.set(itemKey(item.warehouseId, item.productId), item);
+      }
     }
-  }
+    return found.get(itemKey(w, p));
+  };
   const sums = new Map<string, Map<string, Item>>();
   const productOf = (p: string, rule: string): Item | undefined => {
     let byProduct = sums.get(rule);
@@ -194,7 +199,7 @@ function itemLookup(
     }
     return byProduct.get(p);
   };
-  return (w, p, rule) => (p === null ? undefined : w === null ? productOf(p, rule) : found.get(itemKey(w, p)));
+  return (w, p, rule) => (p === null ? undefined : w === null ? productOf(p, rule) : itemOf(w, p));
 }
 
 /** A product's sums in the shape of an item, without a warehouse (warehouseId is empty). */

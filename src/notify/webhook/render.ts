@@ -1,6 +1,6 @@
 // The JSON body of a webhook POST (SPEC section 5). Pure: notice in, the exact bytes to send (and
 // sign) out. Alerts carry the fields of SPEC section 4 in that order, plus `event`.
-import { alertKey, type Alert } from '../../model';
+import { alertKey, specAlert, type Alert } from '../../model';
 import type { EventKind, Notice, NoticeAlert } from '../notice';
 import { alertsHeadline, digestCounts, oneLineText, SOURCE_TITLES, sortAlerts } from '../text';
 
@@ -18,30 +18,9 @@ export interface WebhookBody {
 
 const EVENTS: Record<EventKind, WebhookEvent> = { new: 'new', repeat: 'still_firing', resolved: 'resolved' };
 
-/** SPEC section 4's fields, in its order; the optional ones only where the alert has them. */
+/** SPEC section 4's fields, in its order, and the event. */
 function webhookAlert(a: NoticeAlert, event: WebhookEvent): WebhookAlert {
-  return {
-    rule: a.rule,
-    type: a.type,
-    severity: a.severity,
-    status: a.status,
-    warehouseId: a.warehouseId,
-    warehouse: a.warehouse,
-    productId: a.productId,
-    sku: a.sku,
-    product: a.product,
-    available: a.available,
-    incoming: a.incoming,
-    reserved: a.reserved,
-    updatedAt: a.updatedAt,
-    summary: a.summary,
-    silenced: a.silenced,
-    inhibited: a.inhibited,
-    ...(a.availableElsewhere !== undefined && { availableElsewhere: a.availableElsewhere }),
-    ...(a.ratePerDay !== undefined && { ratePerDay: a.ratePerDay }),
-    ...(a.runsOutAt !== undefined && { runsOutAt: a.runsOutAt }),
-    event,
-  };
+  return { ...specAlert(a), event };
 }
 
 /** The body as a receiver parses it. */
