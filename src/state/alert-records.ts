@@ -17,6 +17,7 @@
 import type { AlertRecord } from '../engine/lifecycle';
 import { compileTemplate, type CompiledTemplate } from '../engine/template';
 import type { Alert, Rule, RuleType, Severity } from '../model';
+import { digits, parseUtcTimestamp } from '../timestamp';
 
 /** Records per bucket before the buckets double (Redis converts a hash past 128 entries). */
 export const BUCKET_FILL = 100;
@@ -116,50 +117,17 @@ const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
 export function encodeTime(t: string): string {
   const sec = utcSeconds(t);
   if (sec !== null) {
-    const digits = t.length === 20 ? 0 : t.length - 21;
-    const v = digits <= 6 ? sec * POW10[digits] + (digits === 0 ? 0 : number(t, 20, digits)) : NaN;
-    if (Number.isSafeInteger(v)) return String(digits) + v.toString(36);
+    const places = t.length === 20 ? 0 : t.length - 21;
+    const v = places <= 6 ? sec * POW10[places] + (places === 0 ? 0 : digits(t, 20, places)) : NaN;
+    if (Number.isSafeInteger(v)) return String(places) + v.toString(36);
   }
   return '!' + Buffer.from(t, 'utf8').toString('base64url');
 }
 
-/** The unsigned decimal of `n` digits at `from`, -1 when one is not a digit. */
-function number(t: string, from: number, n: number): number {
-  let v = 0;
-  for (let i = from; i < from + n; i++) {
-    const c = t.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/**
- * Seconds since the epoch of exactly `YYYY-MM-DDTHH:MM:SSZ` or `…:SS.fZ` (1+ fraction digits), with
- * every field in range; null for any other text, so that decodeTime() gives back the very text.
- */
+/** Whole seconds since the epoch of exactly `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, every field in range; null for any other text, so that decodeTime() gives back the very text. */
 function utcSeconds(t: string): number | null {
-  if (t.length < 20 || t.charCodeAt(t.length - 1) !== 90) return null;
-  if (t[4] !== '-' || t[7] !== '-' || t[10] !== 'T' || t[13] !== ':' || t[16] !== ':') return null;
-  if (t.length > 20 && (t[19] !== '.' || t.length === 21 || number(t, 20, t.length - 21) < 0)) return null;
-  const y = number(t, 0, 4);
-  const m = number(t, 5, 2);
-  const d = number(t, 8, 2);
-  const h = number(t, 11, 2);
-  const min = number(t, 14, 2);
-  const sec = number(t, 17, 2);
-  if (y < 0 || m < 1 || m > 12 || d < 1 || h < 0 || h > 23 || min < 0 || min > 59 || sec < 0 || sec > 59) return null;
-  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  if (d > DAYS_IN_MONTH[m - 1] + (m === 2 && leap ? 1 : 0)) return null;
-  // days_from_civil (H. Hinnant)
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return (era * 146097 + doe - 719468) * 86400 + h * 3600 + min * 60 + sec;
+  const ms = parseUtcTimestamp(t);
+  return ms === ms ? Math.floor(ms / 1000) : null;
 }
 
 export function decodeTime(s: string): string {
