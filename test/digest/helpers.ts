@@ -3,9 +3,7 @@
 import { Queue } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import type { AlertRecord } from '../../src/engine/lifecycle';
-import { compileRuleSet, type CompiledRuleSet } from '../../src/engine/evaluate';
 import type { Alert } from '../../src/model';
-import { loadRuleFiles } from '../../src/rules';
 import { REDIS_URL } from '../support/stand-ins';
 
 export const WAREHOUSE = { id: 'wh-main', name: 'Main warehouse' };
@@ -25,11 +23,7 @@ export function overview(opts: { low: number; negative: number; updatedAt?: stri
   return { warehouses: [WAREHOUSE], products, items };
 }
 
-export function compileRules(yaml: string, env: NodeJS.ProcessEnv = {}): CompiledRuleSet {
-  const result = loadRuleFiles([{ name: 'rules.yaml', text: yaml }], env);
-  if (!result.ok) throw new Error(`test rules do not load: ${JSON.stringify(result.errors)}`);
-  return compileRuleSet(result.ruleSet);
-}
+export { compileRules } from '../support/rules';
 
 /** The fields of a low-available alert on `sku` in the main warehouse, as overview() makes them. */
 export function atMain(rule: string, sku: string): Partial<Alert> {

@@ -5,14 +5,14 @@
 // Random and mutated rule files are covered by test/rules/property.test.ts.
 import fc from 'fast-check';
 import IORedis from 'ioredis';
-import { compileRuleSet, evaluate, type CompiledRuleSet } from '../../src/engine/evaluate';
+import { evaluate, type CompiledRuleSet } from '../../src/engine/evaluate';
 import { createLogger } from '../../src/log';
 import { alertKey, itemKey } from '../../src/model';
 import { runPoll, type PollReport } from '../../src/poll/poll';
-import { loadRuleFiles } from '../../src/rules';
 import { parseOverview, type SourceOverview } from '../../src/source/overview';
 import { StateStore } from '../../src/state/store';
 import { cleanPrefix, REDIS_URL, uniquePrefix } from '../support/stand-ins';
+import { compileRules } from '../support/rules';
 
 jest.setTimeout(60_000);
 
@@ -41,9 +41,7 @@ rules:
 `;
 
 function compiledRules(): CompiledRuleSet {
-  const result = loadRuleFiles([{ name: 'rules.yaml', text: RULES }], {});
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return compileRuleSet(result.ruleSet);
+  return compileRules(RULES);
 }
 
 const level = (productId: string, available: number, reserved = 0, updatedAt = FRESH) => ({ productId, available, incoming: 0, reserved, updatedAt });

@@ -5,15 +5,15 @@
 import fc from 'fast-check';
 import IORedis from 'ioredis';
 import { evaluateAgainst, previousStateOf } from '../../src/commands/eval';
-import { compileRuleSet, evaluate, type CompiledRuleSet } from '../../src/engine/evaluate';
+import { evaluate, type CompiledRuleSet } from '../../src/engine/evaluate';
 import { createLogger } from '../../src/log';
 import { alertKey } from '../../src/model';
 import type { Notice } from '../../src/notify';
 import { runPoll } from '../../src/poll/poll';
-import { loadRuleFiles } from '../../src/rules';
 import { parseOverview, type SourceOverview } from '../../src/source/overview';
 import { StateStore } from '../../src/state/store';
 import { cleanPrefix, REDIS_URL, uniquePrefix } from '../support/stand-ins';
+import { compileRules } from '../support/rules';
 
 jest.setTimeout(120_000);
 
@@ -40,9 +40,7 @@ rules:
 `;
 
 function compiledRules(): CompiledRuleSet {
-  const result = loadRuleFiles([{ name: 'rules.yaml', text: RULES }], {});
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return compileRuleSet(result.ruleSet);
+  return compileRules(RULES);
 }
 
 const WAREHOUSES = ['w1', 'w2', 'w-ghost'];

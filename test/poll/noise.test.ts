@@ -3,21 +3,21 @@
 // A "restart" is a new store and freshly loaded rules on the same Redis: everything the lifecycle
 // needs must come back from there.
 import IORedis from 'ioredis';
-import { compileRuleSet, type CompiledRuleSet } from '../../src/engine/evaluate';
+import type { CompiledRuleSet } from '../../src/engine/evaluate';
 import { createLogger } from '../../src/log';
 import type { Notice, NoticeAlert } from '../../src/notify';
 import { runPoll } from '../../src/poll/poll';
-import { loadRuleFiles } from '../../src/rules';
 import { parseOverview } from '../../src/source/overview';
 import { StateStore } from '../../src/state/store';
 import { cleanPrefix, REDIS_URL, uniquePrefix } from '../support/stand-ins';
+import { compileRules } from '../support/rules';
 
 const T0 = Date.parse('2026-11-30T08:00:00Z');
 const MIN = 60_000;
 const POLL = 5 * MIN;
 
 function compiled(rules: string): CompiledRuleSet {
-  const text = `
+  return compileRules(`
 channels:
   ops:
     slack:
@@ -25,10 +25,7 @@ channels:
 defaults:
   channels: [ops]
   repeat_every: never
-${rules}`;
-  const result = loadRuleFiles([{ name: 'rules.yaml', text }], {});
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return compileRuleSet(result.ruleSet);
+${rules}`);
 }
 
 interface Level {
