@@ -104,9 +104,8 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     history: state.history,
   });
   for (const line of step.warnings) deps.log.warn(line);
-  const outbox: OutboxEntry[] = step.source
-    .filter((s) => s.event !== 'recovered')
-    .flatMap((s) => sourceNotices(ruleSet, s.event, s.detail, poll));
+  // Delivery order comes from each entry's `order` (a poll's source notices before its alerts), not from here.
+  const outbox: OutboxEntry[] = step.source.flatMap((s) => sourceNotices(ruleSet, s.event, s.detail, poll));
   const commit: Commit = {
     expectedGen: meta.gen,
     rules: compiled.ruleByName,
@@ -125,8 +124,6 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     logMalformed(overview, deps.log);
     const routed = routeEvents(lifecycle.events, ruleSet);
     outbox.push(...alertNotices(routed, ruleSet, poll));
-    // "Recovered" goes after this poll's alerts in the outbox (its order puts it first for delivery).
-    for (const s of step.source) if (s.event === 'recovered') outbox.push(...sourceNotices(ruleSet, s.event, s.detail, poll));
     commit.digest = [...routed.digest].flatMap(([channel, alerts]) => alerts.map((a) => ({ channel, json: JSON.stringify(a) })));
     commit.alertsSet = lifecycle.changed;
     commit.alertsDel = lifecycle.removed;
