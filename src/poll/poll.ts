@@ -9,7 +9,6 @@ import type { Overview } from '../model';
 import type { Commit, OutboxEntry, StateStore } from '../state/store';
 import { alertNotices, routeEvents, sourceNotices, type PollTag } from '../delivery/route';
 
-export { SUSPECT_POLLS, UNREACHABLE_AFTER } from '../engine/step';
 /** Malformed items logged one by one per poll; past that, a count (a broken feed must not flood the logs). */
 const MALFORMED_LOGGED = 20;
 
