@@ -42,10 +42,11 @@ export interface LifecycleInput {
   /** false (a suspect overview, an unidentifiable item): nothing that stopped holding is resolved or dropped. */
   resolveAbsent: boolean;
   /**
-   * The item now, for a resolved alert's current levels (and a silence's brand); undefined where it
-   * vanished. For a network alert (no warehouse) the rule's sums over its warehouses, as an item.
+   * The items now of the alerts that resolve, in their order, for their current levels (and a
+   * silence's brand); undefined where one vanished. For a network alert (no warehouse) the rule's
+   * sums over its warehouses, as an item. Asked once per poll, and only when something resolves.
    */
-  itemOf?: (warehouseId: string | null, productId: string | null, rule: string) => Item | undefined;
+  itemsOf?: (alerts: readonly Alert[]) => Array<Item | undefined>;
   /** Rules whose condition was edited since the previous poll: their pending alerts start over. */
   conditionChanged?: ReadonlySet<string>;
 }
@@ -104,7 +105,7 @@ function sameAlert(a: Alert, b: Alert): boolean {
 const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
 
 export function advanceAlerts(input: LifecycleInput): LifecycleResult {
-  const { previous, evaluation, compiled, nowMs, resolveAbsent, itemOf, conditionChanged } = input;
+  const { previous, evaluation, compiled, nowMs, resolveAbsent, itemsOf, conditionChanged } = input;
   const heldItems = input.heldItems ?? new Set<string>();
   const checkHeld = heldItems.size > 0;
   const rules = compiled.ruleByName;
@@ -242,9 +243,11 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   // 5. Resolved notices: only for an alert whose firing was notified, and not while a silence covers it.
   const silencedNow = silenceChecker(compiled, nowMs);
   const resolved: Alert[] = [];
-  for (const before of resolving) {
+  const items = resolving.length > 0 && itemsOf !== undefined ? itemsOf(resolving.map((r) => r.alert)) : [];
+  for (let i = 0; i < resolving.length; i++) {
+    const before = resolving[i];
     const rule = rules.get(before.alert.rule)!;
-    const item = itemOf?.(before.alert.warehouseId, before.alert.productId, before.alert.rule);
+    const item = items[i];
     const silenced = silencedNow(before.alert, item);
     const alert = toResolved(before.alert, item, rule, silenced);
     resolved.push(alert);

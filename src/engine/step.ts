@@ -2,7 +2,7 @@
 // overviews, items that could not be read) around the alert lifecycle. Pure, like the lifecycle:
 // the daemon's poll wraps it in Redis reads and one commit; `replay` runs it in memory over saved
 // overviews. Both therefore decide exactly alike.
-import { itemKey, type Item, type Overview } from '../model';
+import { itemKey, type Alert, type Item, type Overview } from '../model';
 import type { CompiledRuleSet } from './evaluate';
 import { evaluateOverview } from './evaluate';
 import { learn, type History } from './forecast';
@@ -137,7 +137,7 @@ export function stepPoll(input: StepInput): StepResult {
     nowMs,
     heldItems,
     resolveAbsent: !suspect && unidentified === 0,
-    itemOf: itemLookup(overview.items, input.alerts, compiled),
+    itemsOf: itemLookup(overview.items, compiled),
     conditionChanged,
   });
 
@@ -161,45 +161,43 @@ export function stepPoll(input: StepInput): StepResult {
 }
 
 /**
- * The current item of an alert that resolves. Built on first use (most polls resolve nothing), and
- * then only the items that had an alert are indexed (by warehouse, then product), so the 200,000
- * items without one cost a lookup each, not a string key. A network alert's "item" is its product
- * summed as its rule sums it (computed when first asked).
+ * The current items of the alerts that resolve (few, at most polls none): one pass over the items
+ * for the wanted warehouse + product pairs, looked up by warehouse then product so that the other
+ * items cost a lookup each, not a key string. A network alert's "item" is its product summed as
+ * its rule sums it.
  */
-function itemLookup(
-  items: readonly Item[],
-  previous: ReadonlyMap<string, AlertRecord>,
-  compiled: CompiledRuleSet,
-): (w: string | null, p: string | null, rule: string) => Item | undefined {
-  let found: Map<string, Item> | null = null;
-  const itemOf = (w: string, p: string): Item | undefined => {
-    if (found === null) {
-      found = new Map();
-      const wanted = new Map<string, Set<string>>();
-      for (const { alert } of previous.values()) {
-        if (alert.warehouseId === null || alert.productId === null) continue;
-        let products = wanted.get(alert.warehouseId);
-        if (products === undefined) wanted.set(alert.warehouseId, (products = new Set()));
-        products.add(alert.productId);
+function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts: readonly Alert[]) => Array<Item | undefined> {
+  return (alerts) => {
+    const wanted = new Map<string, Map<string, Item | undefined>>();
+    const networkRules = new Set<string>();
+    for (const a of alerts) {
+      if (a.productId === null) continue;
+      if (a.warehouseId === null) {
+        networkRules.add(a.rule);
+        continue;
       }
+      let products = wanted.get(a.warehouseId);
+      if (products === undefined) wanted.set(a.warehouseId, (products = new Map()));
+      products.set(a.productId, undefined);
+    }
+    if (wanted.size > 0) {
       for (const item of items) {
-        if (wanted.get(item.warehouseId)?.has(item.productId)) found.set(itemKey(item.warehouseId, item.productId), item);
+        const products = wanted.get(item.warehouseId);
+        // The same item twice in one overview: the first one counts.
+        if (products !== undefined && products.has(item.productId) && products.get(item.productId) === undefined) products.set(item.productId, item);
       }
     }
-    return found.get(itemKey(w, p));
-  };
-  const sums = new Map<string, Map<string, Item>>();
-  const productOf = (p: string, rule: string): Item | undefined => {
-    let byProduct = sums.get(rule);
-    if (byProduct === undefined) {
-      byProduct = new Map();
+    const sums = new Map<string, Map<string, Item>>();
+    for (const rule of networkRules) {
+      const byProduct = new Map<string, Item>();
       const c = compiled.compiledByName.get(rule);
       if (c !== undefined && c.rule.scope === 'network') for (const sum of sumByProduct(items, c.selects)) byProduct.set(sum.productId, productItem(sum));
       sums.set(rule, byProduct);
     }
-    return byProduct.get(p);
+    return alerts.map((a) =>
+      a.productId === null ? undefined : a.warehouseId === null ? sums.get(a.rule)?.get(a.productId) : wanted.get(a.warehouseId)?.get(a.productId),
+    );
   };
-  return (w, p, rule) => (p === null ? undefined : w === null ? productOf(p, rule) : itemOf(w, p));
 }
 
 /** A product's sums in the shape of an item, without a warehouse (warehouseId is empty). */

@@ -33,7 +33,7 @@ function diff(c: DiffCase): LifecycleResult {
     nowMs: c.nowMs ?? NOW,
     heldItems: c.heldItems,
     resolveAbsent: c.resolveAbsent ?? true,
-    itemOf: (w, p) => items.get(itemKey(w, p)),
+    itemsOf: (alerts) => alerts.map((a) => items.get(itemKey(a.warehouseId, a.productId))),
     conditionChanged: c.conditionChanged,
   });
 }
@@ -270,7 +270,7 @@ function polls(rules: Rule[], inhibit: Inhibit[] = []) {
       compiled,
       nowMs,
       resolveAbsent: true,
-      itemOf: (w, p) => byKey.get(itemKey(w, p)),
+      itemsOf: (alerts) => alerts.map((a) => byKey.get(itemKey(a.warehouseId, a.productId))),
     });
     previous = r.next;
     return r;
