@@ -77,26 +77,32 @@ function sameRecord(a: AlertRecord, b: AlertRecord): boolean {
     a.firstSeenMs === b.firstSeenMs &&
     a.lastNotifiedMs === b.lastNotifiedMs &&
     a.clearedSinceMs === b.clearedSinceMs &&
-    sameAlert(a.alert, b.alert)
+    a.alert.status === b.alert.status &&
+    a.alert.inhibited === b.alert.inhibited &&
+    sameEvaluation(a.alert, b.alert)
   );
 }
 
-function sameAlert(a: Alert, b: Alert): boolean {
+/**
+ * Whether two evaluations of one alert say the same (status and inhibition, which the lifecycle
+ * decides, aside). `availableElsewhere` is left out on purpose: it moves whenever another
+ * warehouse's level does, and a record rewritten for that alone would make a quiet poll write a
+ * record per unchanged item of every product that moved. A stored record keeps it as of its last
+ * write (a change of its own, or a notice); notices always carry the current value.
+ */
+function sameEvaluation(a: Alert, b: Alert): boolean {
   return (
-    a.status === b.status &&
     a.available === b.available &&
     a.incoming === b.incoming &&
     a.reserved === b.reserved &&
     a.updatedAt === b.updatedAt &&
     a.silenced === b.silenced &&
-    a.inhibited === b.inhibited &&
     a.summary === b.summary &&
     a.severity === b.severity &&
     a.type === b.type &&
     a.sku === b.sku &&
     a.warehouse === b.warehouse &&
     a.product === b.product &&
-    a.availableElsewhere === b.availableElsewhere &&
     a.ratePerDay === b.ratePerDay &&
     a.runsOutAt === b.runsOutAt
   );
@@ -104,32 +110,44 @@ function sameAlert(a: Alert, b: Alert): boolean {
 
 const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
 
+/** One alert of `next` while the lifecycle works on it. */
+interface Entry {
+  key: string;
+  record: AlertRecord;
+  /** Its previous version (previous.get(key)), where there is one. */
+  before: AlertRecord | undefined;
+  /** This poll's evaluation of it (what a notice reports); null for a record kept as it was. */
+  evaluated: Alert | null;
+  /** It turned firing at this poll: its first notice is due once muting is known. */
+  fresh: boolean;
+  /** Kept exactly as it was (a held item, a suspect overview): nothing about it is decided now. */
+  frozen: boolean;
+}
+
 export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const { previous, evaluation, compiled, nowMs, resolveAbsent, itemsOf, conditionChanged } = input;
   const heldItems = input.heldItems ?? new Set<string>();
   const checkHeld = heldItems.size > 0;
   const rules = compiled.ruleByName;
   const next = new Map<string, AlertRecord>();
-  // The books below are kept by record object, not by alertKey(): an object's identity hashes in
-  // O(1), a key string of ~90 characters costs a hash and a compare per lookup (issue 14).
-  /** Alerts that turned firing at this poll (their first notice is due once muting is known). */
-  const fresh = new Set<AlertRecord>();
-  /** Records kept exactly as they were (held items, a suspect overview): nothing about them is decided now. */
-  const frozen = new Set<AlertRecord>();
-  /** Each record of `next` -> its previous version (previous.get(key)), where there is one. */
-  const beforeOf = new Map<AlertRecord, AlertRecord>();
-  /** Previous records that went on into `next` at steps 1 and 2 (their key is in `next`). */
-  const taken = new Set<AlertRecord>();
-  const put = (key: string, record: AlertRecord, before: AlertRecord | undefined): AlertRecord => {
+  // The entries in the order they enter `next`; the books of each alert travel with it, so an
+  // alert costs one hash of its key per map (issue 14: 10^5 alerts a poll).
+  const entries: Entry[] = [];
+  const put = (key: string, record: AlertRecord, before: AlertRecord | undefined, evaluated: Alert | null, fresh = false, frozen = false): void => {
     next.set(key, record);
-    if (before !== undefined) {
-      beforeOf.set(record, before);
-      taken.add(before);
-    }
-    return record;
+    entries.push({ key, record, before, evaluated, fresh, frozen });
   };
 
   const held = (a: Alert): boolean => checkHeld && heldItems.has(itemKey(a.warehouseId, a.productId));
+  /**
+   * A firing alert that goes on firing. Its previous record stays as it is when this evaluation
+   * says the same (most alerts at most polls: nothing new is allocated or compared twice).
+   */
+  const keepFiring = (key: string, alert: Alert, before: AlertRecord): void => {
+    alert.status = 'firing';
+    const unchanged = before.clearedSinceMs === undefined && sameEvaluation(before.alert, alert);
+    put(key, unchanged ? before : { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs }, before, alert);
+  };
 
   // 1. Alerts whose condition holds now.
   for (const alert of evaluation.alerts) {
@@ -138,30 +156,24 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (next.has(key)) continue;
     const before = previous.get(key);
     if (held(alert)) {
-      if (before !== undefined) frozen.add(put(key, before, before));
+      if (before !== undefined) put(key, before, before, null, false, true);
       continue;
     }
-    const rule = rules.get(alert.rule);
-    const forMs = rule?.forMs ?? 0;
-    if (before === undefined || (before.alert.status === 'pending' && conditionChanged?.has(alert.rule))) {
-      if (forMs <= 0) {
-        alert.status = 'firing';
-        fresh.add(put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before));
-      } else {
-        alert.status = 'pending';
-        put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before);
-      }
-    } else if (before.alert.status === 'pending') {
-      if (nowMs - before.firstSeenMs >= forMs) {
-        alert.status = 'firing';
-        fresh.add(put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before));
-      } else {
-        alert.status = 'pending';
-        put(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: null }, before);
-      }
-    } else {
+    if (before !== undefined && before.alert.status === 'firing') {
+      keepFiring(key, alert, before);
+      continue;
+    }
+    const forMs = rules.get(alert.rule)?.forMs ?? 0;
+    if (before === undefined || conditionChanged?.has(alert.rule)) {
+      // New (or pending under a condition that was edited: it starts over).
+      alert.status = forMs <= 0 ? 'firing' : 'pending';
+      put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before, alert, forMs <= 0);
+    } else if (nowMs - before.firstSeenMs >= forMs) {
       alert.status = 'firing';
-      put(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs }, before);
+      put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before, alert, true);
+    } else {
+      alert.status = 'pending';
+      put(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: null }, before, alert);
     }
   }
 
@@ -171,15 +183,14 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (next.has(key)) continue;
     const before = previous.get(key);
     if (before === undefined || before.alert.status !== 'firing' || held(alert)) continue;
-    alert.status = 'firing';
-    put(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs }, before);
+    keepFiring(key, alert, before);
   }
 
-  // 3. Alerts of the previous poll whose condition no longer holds.
+  // 3. Alerts of the previous poll whose condition no longer holds (their key is not in `next`).
   const removed: string[] = [];
   const resolving: AlertRecord[] = [];
   for (const [key, before] of previous) {
-    if (taken.has(before)) continue;
+    if (next.has(key)) continue;
     const rule = rules.get(before.alert.rule);
     if (rule === undefined) {
       // The rule was removed or renamed: its alerts go without a word, nothing resolved them.
@@ -187,7 +198,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
       continue;
     }
     if (!resolveAbsent || held(before.alert)) {
-      frozen.add(put(key, before, before));
+      put(key, before, before, null, false, true);
       continue;
     }
     if (before.alert.status === 'pending') {
@@ -197,7 +208,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     }
     const clearedSinceMs = before.clearedSinceMs ?? nowMs;
     if (nowMs - clearedSinceMs < rule.keepFiringForMs) {
-      put(key, before.clearedSinceMs === undefined ? { ...before, clearedSinceMs } : before, before);
+      put(key, before.clearedSinceMs === undefined ? { ...before, clearedSinceMs } : before, before, null);
       continue;
     }
     removed.push(key);
@@ -209,12 +220,11 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const events: AlertEvent[] = [];
   const changed: AlertRecord[] = [];
   const alerts: Alert[] = [];
-  for (const [key, record] of next) {
-    if (frozen.has(record)) {
+  for (const { key, record, before, evaluated, fresh, frozen } of entries) {
+    if (frozen) {
       alerts.push(record.alert);
       continue;
     }
-    const before = beforeOf.get(record);
     let current = record;
     const isInhibited = inhibited(record.alert);
     // A record kept from the previous poll is shared with the previous state: copy before changing.
@@ -223,14 +233,16 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (a.status === 'firing' && !a.silenced && !a.inhibited) {
       let kind: EventKind | null = null;
       // Fired muted and nobody was told: now that it is not muted, it is news.
-      if (fresh.has(record) || current.lastNotifiedMs === null) kind = 'new';
+      if (fresh || current.lastNotifiedMs === null) kind = 'new';
       else {
         const repeatEveryMs = rules.get(a.rule)?.repeatEveryMs ?? null;
         if (repeatEveryMs !== null && nowMs - current.lastNotifiedMs >= repeatEveryMs) kind = 'repeat';
       }
       if (kind !== null) {
-        current = { ...current, lastNotifiedMs: nowMs };
-        events.push({ kind, alert: a, firstSeenMs: current.firstSeenMs });
+        // A notice says what this poll evaluated, and the record keeps what was said.
+        const told = evaluated === null || evaluated === a ? a : { ...evaluated, status: a.status, inhibited: a.inhibited };
+        current = { ...current, alert: told, lastNotifiedMs: nowMs };
+        events.push({ kind, alert: told, firstSeenMs: current.firstSeenMs });
       }
     }
     // Nothing to write when it is what the previous poll stored.

@@ -407,3 +407,32 @@ describe('lifecycle: inhibition', () => {
     expect(kinds(pendingSource)).toEqual(['new:low-available/p-1']);
   });
 });
+
+describe('lifecycle: what a quiet poll writes', () => {
+  it('an alert whose own item did not change is not rewritten when only its stock elsewhere moved; its next notice says the current stock elsewhere', () => {
+    const poll = polls([lowAvailable({ repeatEveryMs: 2 * HOUR })]);
+    const here = item({ available: 3 });
+    const there = (available: number): Item => item({ warehouseId: 'wh-2', warehouse: 'Other', available });
+    const p1 = poll([here, there(50)], NOW);
+    expect(kinds(p1)).toEqual(['new:low-available/p-1']);
+    expect(p1.events[0].alert.availableElsewhere).toBe(50);
+
+    const p2 = poll([here, there(40)], NOW + HOUR);
+    expect(p2.events).toEqual([]);
+    expect(p2.changed).toEqual([]);
+
+    const p3 = poll([here, there(30)], NOW + 2 * HOUR);
+    expect(kinds(p3)).toEqual(['repeat:low-available/p-1']);
+    expect(p3.events[0].alert.availableElsewhere).toBe(30);
+    // The notice is written down with what it said.
+    expect(p3.changed.map((r) => [r.alert.availableElsewhere, r.lastNotifiedMs])).toEqual([[30, NOW + 2 * HOUR]]);
+  });
+
+  it('an alert whose own level changed is rewritten', () => {
+    const poll = polls([lowAvailable()]);
+    poll([item({ available: 3 })], NOW);
+    const p2 = poll([item({ available: 2 })], NOW + HOUR);
+    expect(p2.events).toEqual([]);
+    expect(p2.changed.map((r) => r.alert.available)).toEqual([2]);
+  });
+});
