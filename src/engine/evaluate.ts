@@ -5,7 +5,7 @@
 import type { Alert, Inhibit, Item, Rule, RuleSet, Silence, Where } from '../model';
 import { DEFAULT_MIN_HISTORY_MS, DEFAULT_RATE_HALF_LIFE_MS, WEIGHT_TOLERANCE, runsOutAt, trackId, weightAfter, type Forecast, type Track } from './forecast';
 import { compileGlobs, type GlobMatcher } from './glob';
-import { itemsOfProducts, positiveElsewhere, sharesOf, sharesText, sumByProduct, type ProductSum } from './network';
+import { itemsOfProducts, sharesOf, sharesText, sumByProduct, type ProductSum } from './network';
 import { compileTemplate, type CompiledTemplate, type SummaryExtra } from './template';
 
 interface CompiledWhere {
@@ -204,14 +204,16 @@ export function evaluate(items: readonly Item[], compiled: CompiledRuleSet, nowM
 }
 
 /**
- * `forecast`: what the history has learned (stepPoll() passes it); without it (one overview and no
- * history) runs_out rules fire nothing.
+ * `items`: unique by warehouse and product, as toOverview() leaves them. `forecast`: what the
+ * history has learned (stepPoll() passes it); without it (one overview and no history) runs_out
+ * rules fire nothing.
  */
 export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleSet, nowMs: number, forecast?: Forecast): Evaluation {
   const alerts: Alert[] = [];
   const holding: Alert[] = [];
-  /** Item-scope low_available alerts: availableElsewhere (and then their summary) once all are known. */
-  const local: Array<{ c: CompiledRule; alert: Alert; brand: string | null }> = [];
+  /** Item-scope low_available alerts whose summary names the warehouses with stock (`{{elsewhere}}`): rendered once all are known. */
+  const sharing: Array<{ c: CompiledRule; alert: Alert; brand: string | null }> = [];
+  let positive: Map<string, number> | null = null;
   const count = items.length;
   for (const c of compiled.rules) {
     const rule = c.rule;
@@ -228,14 +230,19 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
         const below = rule.below ?? Number.NEGATIVE_INFINITY;
         const clearAt = Math.max(rule.clearAt ?? below, below);
         const withIncoming = rule.countIncoming === true;
+        const shares = c.summary !== null && c.summary.uses('elsewhere');
         for (let i = 0; i < count; i++) {
           const item = items[i];
           const quantity = withIncoming ? item.available + item.incoming : item.available;
           if (!(quantity < clearAt)) continue;
           if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
           const alert = fire(c, item, active);
+          // SPEC 3.1: the product's positive `available` in every other warehouse.
+          positive ??= positiveByProduct(items);
+          alert.availableElsewhere = positive.get(item.productId)! - (item.available > 0 ? item.available : 0);
           (quantity < below ? alerts : holding).push(alert);
-          local.push({ c, alert, brand: item.brand });
+          if (shares) sharing.push({ c, alert, brand: item.brand });
+          else summarize(c, alert, item.brand);
         }
         break;
       }
@@ -277,23 +284,29 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
       }
     }
   }
-  if (local.length > 0) addElsewhere(items, local);
+  if (sharing.length > 0) renderElsewhere(items, sharing);
   return { alerts, holding };
 }
 
 /**
- * SPEC 3.1: availableElsewhere of every item-scope low_available alert: the positive `available`
- * of its product in every other warehouse. One pass over the items, for the products that fire.
+ * Each product's positive `available` summed over its items: an item's stock elsewhere is its
+ * product's sum less its own share (the items are unique by warehouse and product, as
+ * toOverview() leaves them). One pass, only in a poll where a low_available alert fires.
  */
-function addElsewhere(items: readonly Item[], local: ReadonlyArray<{ c: CompiledRule; alert: Alert; brand: string | null }>): void {
-  const byProduct = itemsOfProducts(items, local.map((l) => l.alert.productId!));
-  for (const { c, alert, brand } of local) {
-    const list = byProduct.get(alert.productId!);
-    alert.availableElsewhere = positiveElsewhere(list, alert.warehouseId!);
-    if (c.summary !== null) {
-      const extra: SummaryExtra | undefined = c.summary.uses('elsewhere') ? { elsewhere: sharesText(sharesOf(list, null), alert.warehouseId) } : undefined;
-      summarize(c, alert, brand, extra);
-    }
+function positiveByProduct(items: readonly Item[]): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (let i = 0; i < items.length; i++) {
+    const { productId, available } = items[i];
+    sums.set(productId, (sums.get(productId) ?? 0) + (available > 0 ? available : 0));
+  }
+  return sums;
+}
+
+/** The `{{elsewhere}}` text of item-scope low_available summaries: one pass over the items, for the products that fire. */
+function renderElsewhere(items: readonly Item[], sharing: ReadonlyArray<{ c: CompiledRule; alert: Alert; brand: string | null }>): void {
+  const byProduct = itemsOfProducts(items, sharing.map((l) => l.alert.productId!));
+  for (const { c, alert, brand } of sharing) {
+    summarize(c, alert, brand, { elsewhere: sharesText(sharesOf(byProduct.get(alert.productId!), null), alert.warehouseId) });
   }
 }
 

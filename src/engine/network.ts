@@ -57,13 +57,6 @@ export function itemsOfProducts(items: readonly Item[], wanted: Iterable<string>
   return out;
 }
 
-/** The positive `available` of these items outside warehouse `except`. */
-export function positiveElsewhere(list: readonly Item[] | undefined, except: string): number {
-  let sum = 0;
-  if (list !== undefined) for (const item of list) if (item.available > 0 && item.warehouseId !== except) sum += item.available;
-  return sum;
-}
-
 /** The positive `available` of these items per warehouse (items `selects` keeps; null: all). */
 export function sharesOf(list: readonly Item[] | undefined, selects: ((item: Item) => boolean) | null): Share[] {
   const shares: Share[] = [];
