@@ -124,14 +124,65 @@ interface Entry {
   frozen: boolean;
 }
 
+/** Records after the one last matched that are compared before looking a key up. */
+const LOOKAHEAD = 3;
+
+/**
+ * The previous poll's records, in the state's order, matched to this poll's alerts. The state is
+ * in the order this lifecycle wrote it, which is the evaluation's (rule by rule, items in overview
+ * order), and an overview lists its items in the same order poll after poll: so the record just
+ * after the last one matched is nearly always the one wanted, and comparing its identity costs far
+ * less than hashing a fresh ~90-character key into a map of 10^5 entries (issue 14). Anything else
+ * (a new alert, a state read back from Redis in bucket order) is looked up by its key.
+ */
+class PreviousRecords {
+  readonly keys: string[] = [];
+  readonly records: AlertRecord[] = [];
+  /** 1 where the record went on into this poll's state. */
+  readonly taken: Uint8Array;
+  /** The key find() computed when it returned -1. */
+  missedKey = '';
+  private cursor = 0;
+  private positions: Map<AlertRecord, number> | null = null;
+
+  constructor(private readonly byKey: ReadonlyMap<string, AlertRecord>) {
+    for (const [key, record] of byKey) {
+      this.keys.push(key);
+      this.records.push(record);
+    }
+    this.taken = new Uint8Array(this.records.length);
+  }
+
+  /** The position of `alert`'s previous record, or -1 (then `missedKey` is its key). */
+  find(alert: Alert): number {
+    const end = Math.min(this.cursor + LOOKAHEAD, this.records.length);
+    for (let at = this.cursor; at < end; at++) {
+      const a = this.records[at].alert;
+      if (a.productId === alert.productId && a.warehouseId === alert.warehouseId && a.rule === alert.rule) {
+        this.cursor = at + 1;
+        return at;
+      }
+    }
+    const key = keyOf(alert);
+    const before = this.byKey.get(key);
+    if (before === undefined) {
+      this.missedKey = key;
+      return -1;
+    }
+    this.positions ??= new Map(this.records.map((r, at) => [r, at]));
+    const at = this.positions.get(before)!;
+    this.cursor = at + 1;
+    return at;
+  }
+}
+
 export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const { previous, evaluation, compiled, nowMs, resolveAbsent, itemsOf, conditionChanged } = input;
   const heldItems = input.heldItems ?? new Set<string>();
   const checkHeld = heldItems.size > 0;
   const rules = compiled.ruleByName;
   const next = new Map<string, AlertRecord>();
-  // The entries in the order they enter `next`; the books of each alert travel with it, so an
-  // alert costs one hash of its key per map (issue 14: 10^5 alerts a poll).
+  // The entries in the order they enter `next`, each with its books: no map keyed by record.
   const entries: Entry[] = [];
   const put = (key: string, record: AlertRecord, before: AlertRecord | undefined, evaluated: Alert | null, fresh = false, frozen = false): void => {
     next.set(key, record);
@@ -150,11 +201,21 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   };
 
   // 1. Alerts whose condition holds now.
+  const prior = new PreviousRecords(previous);
   for (const alert of evaluation.alerts) {
-    const key = keyOf(alert);
-    // The same item twice in one overview: the first one counts.
-    if (next.has(key)) continue;
-    const before = previous.get(key);
+    const at = prior.find(alert);
+    let key: string;
+    let before: AlertRecord | undefined;
+    if (at >= 0) {
+      // The same item twice in one overview: the first one counts.
+      if (prior.taken[at] === 1) continue;
+      prior.taken[at] = 1;
+      key = prior.keys[at];
+      before = prior.records[at];
+    } else {
+      key = prior.missedKey;
+      if (next.has(key)) continue;
+    }
     if (held(alert)) {
       if (before !== undefined) put(key, before, before, null, false, true);
       continue;
@@ -179,18 +240,21 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
 
   // 2. Hysteresis: an alert that fires keeps firing while `clear_at` holds it; it starts nothing.
   for (const alert of evaluation.holding) {
-    const key = keyOf(alert);
-    if (next.has(key)) continue;
-    const before = previous.get(key);
-    if (before === undefined || before.alert.status !== 'firing' || held(alert)) continue;
-    keepFiring(key, alert, before);
+    const at = prior.find(alert);
+    if (at < 0 || prior.taken[at] === 1) continue;
+    const before = prior.records[at];
+    if (before.alert.status !== 'firing' || held(alert)) continue;
+    prior.taken[at] = 1;
+    keepFiring(prior.keys[at], alert, before);
   }
 
-  // 3. Alerts of the previous poll whose condition no longer holds (their key is not in `next`).
+  // 3. Alerts of the previous poll whose condition no longer holds.
   const removed: string[] = [];
   const resolving: AlertRecord[] = [];
-  for (const [key, before] of previous) {
-    if (next.has(key)) continue;
+  for (let at = 0; at < prior.records.length; at++) {
+    if (prior.taken[at] === 1) continue;
+    const key = prior.keys[at];
+    const before = prior.records[at];
     const rule = rules.get(before.alert.rule);
     if (rule === undefined) {
       // The rule was removed or renamed: its alerts go without a word, nothing resolved them.

@@ -162,9 +162,9 @@ export function stepPoll(input: StepInput): StepResult {
 
 /**
  * The current items of the alerts that resolve (few, at most polls none): one pass over the items
- * for the wanted warehouse + product pairs, looked up by warehouse then product so that the other
- * items cost a lookup each, not a key string. A network alert's "item" is its product summed as
- * its rule sums it.
+ * for the wanted product + warehouse pairs, looked up by product first, so that an item of a
+ * product that resolves nothing costs one lookup in a small map. A network alert's "item" is its
+ * product summed as its rule sums it.
  */
 function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts: readonly Alert[]) => Array<Item | undefined> {
   return (alerts) => {
@@ -176,15 +176,14 @@ function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts:
         networkRules.add(a.rule);
         continue;
       }
-      let products = wanted.get(a.warehouseId);
-      if (products === undefined) wanted.set(a.warehouseId, (products = new Map()));
-      products.set(a.productId, undefined);
+      let warehouses = wanted.get(a.productId);
+      if (warehouses === undefined) wanted.set(a.productId, (warehouses = new Map()));
+      warehouses.set(a.warehouseId, undefined);
     }
     if (wanted.size > 0) {
-      for (const item of items) {
-        const products = wanted.get(item.warehouseId);
-        // The same item twice in one overview: the first one counts.
-        if (products !== undefined && products.has(item.productId) && products.get(item.productId) === undefined) products.set(item.productId, item);
+      for (let i = 0; i < items.length; i++) {
+        const warehouses = wanted.get(items[i].productId);
+        if (warehouses !== undefined && warehouses.has(items[i].warehouseId)) warehouses.set(items[i].warehouseId, items[i]);
       }
     }
     const sums = new Map<string, Map<string, Item>>();
@@ -195,7 +194,7 @@ function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts:
       sums.set(rule, byProduct);
     }
     return alerts.map((a) =>
-      a.productId === null ? undefined : a.warehouseId === null ? sums.get(a.rule)?.get(a.productId) : wanted.get(a.warehouseId)?.get(a.productId),
+      a.productId === null ? undefined : a.warehouseId === null ? sums.get(a.rule)?.get(a.productId) : wanted.get(a.productId)?.get(a.warehouseId),
     );
   };
 }
