@@ -1,0 +1,112 @@
+// The lifecycle matches this poll's alerts to the previous records by walking both in order and
+// looks a key up only where the order differs (src/engine/lifecycle.ts, PreviousRecords). Its
+// decisions must not depend on that order: a state read back from Redis comes in bucket order.
+// Random series of overviews go through the lifecycle twice, once with the state as it left it and
+// once with the same state shuffled; both must decide the same at every poll.
+import fc from 'fast-check';
+import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
+import { advanceAlerts, type AlertRecord, type LifecycleResult } from '../../src/engine/lifecycle';
+import { alertKey, itemKey, type Item } from '../../src/model';
+import { NOW, item, lowAvailable, negativeReserved, ruleSet, stale } from './helpers';
+
+const MIN = 60_000;
+const rules = [
+  lowAvailable({ clearAt: 15, keepFiringForMs: 10 * MIN, repeatEveryMs: 30 * MIN }),
+  lowAvailable({ name: 'pending-low', below: 5, forMs: 10 * MIN }),
+  negativeReserved(),
+  stale({ olderThanMs: 20 * MIN }),
+];
+const compiled = compileRuleSet(ruleSet(rules));
+
+/** One poll: which of 12 possible items are listed (in an order of their own), and their levels. */
+const pollArb = fc.record({
+  listed: fc.uniqueArray(fc.integer({ min: 0, max: 11 }), { maxLength: 12 }),
+  levels: fc.array(fc.record({ available: fc.integer({ min: -2, max: 20 }), reserved: fc.integer({ min: -1, max: 1 }), age: fc.integer({ min: 0, max: 40 }) }), {
+    minLength: 12,
+    maxLength: 12,
+  }),
+  /** Sometimes a new order of the items (an API that sorts differently), mostly the same. */
+  reorder: fc.boolean(),
+});
+
+function itemsOf(poll: { listed: number[]; levels: Array<{ available: number; reserved: number; age: number }> }, nowMs: number): Item[] {
+  return poll.listed.map((n) =>
+    item({
+      warehouseId: `wh-${n % 3}`,
+      productId: `p-${Math.floor(n / 3)}`,
+      available: poll.levels[n].available,
+      reserved: poll.levels[n].reserved,
+      updatedAt: new Date(nowMs - poll.levels[n].age * MIN).toISOString(),
+      updatedAtMs: nowMs - poll.levels[n].age * MIN,
+    }),
+  );
+}
+
+function step(previous: ReadonlyMap<string, AlertRecord>, items: Item[], nowMs: number): LifecycleResult {
+  const byKey = new Map(items.map((i) => [itemKey(i.warehouseId, i.productId), i]));
+  return advanceAlerts({
+    previous,
+    evaluation: evaluateOverview(items, compiled, nowMs),
+    compiled,
+    nowMs,
+    resolveAbsent: true,
+    itemsOf: (alerts) => alerts.map((a) => byKey.get(itemKey(a.warehouseId, a.productId))),
+  });
+}
+
+/** What a poll decided, in a form that does not depend on any order but the events'. */
+function decided(r: LifecycleResult): unknown {
+  const byKey = <T>(entries: Array<[string, T]>) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const keyOf = (rec: AlertRecord) => alertKey(rec.alert.rule, rec.alert.warehouseId, rec.alert.productId);
+  return {
+    events: r.events.map((e) => [e.kind, e.alert, e.firstSeenMs]),
+    next: byKey([...r.next]),
+    changed: byKey(r.changed.map((rec) => [keyOf(rec), rec])),
+    removed: [...r.removed].sort(),
+    resolved: byKey(r.resolved.map((a) => [alertKey(a.rule, a.warehouseId, a.productId), a])),
+  };
+}
+
+describe('lifecycle: decisions do not depend on the order of the previous state', () => {
+  it('in order, shuffled: the same events, state, writes and removals at every poll', () => {
+    fc.assert(
+      fc.property(fc.array(pollArb, { minLength: 1, maxLength: 8 }), fc.integer(), (polls, seed) => {
+        let state = new Map<string, AlertRecord>();
+        let order = [...Array(12).keys()];
+        let rand = seed;
+        const shuffle = <T>(list: T[]): T[] => {
+          const out = [...list];
+          for (let i = out.length - 1; i > 0; i--) {
+            rand = (Math.imul(rand, 1103515245) + 12345) | 0;
+            const j = (rand >>> 0) % (i + 1);
+            [out[i], out[j]] = [out[j], out[i]];
+          }
+          return out;
+        };
+        polls.forEach((poll, i) => {
+          const nowMs = NOW + i * 5 * MIN;
+          if (poll.reorder) order = shuffle(order);
+          const listed = order.filter((n) => poll.listed.includes(n));
+          const items = itemsOf({ ...poll, listed }, nowMs);
+          const inOrder = step(state, items, nowMs);
+          const shuffled = step(new Map(shuffle([...state])), items, nowMs);
+          expect(decided(shuffled)).toEqual(decided(inOrder));
+          state = inOrder.next;
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an item listed twice counts once, the first time', () => {
+    const low = item({ available: 3, updatedAt: new Date(NOW).toISOString(), updatedAtMs: NOW });
+    const r = step(new Map(), [low, { ...low, available: 4 }], NOW);
+    expect(r.events.map((e) => [e.alert.rule, e.alert.available])).toEqual([['low-available', 3]]);
+    const again = step(r.next, [low, { ...low, available: 4 }], NOW + 5 * MIN);
+    expect(again.changed).toEqual([]);
+    expect([...again.next.values()].map((rec) => [rec.alert.rule, rec.alert.status, rec.alert.available])).toEqual([
+      ['low-available', 'firing', 3],
+      ['pending-low', 'pending', 3],
+    ]);
+  });
+});
