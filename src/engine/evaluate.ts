@@ -174,6 +174,11 @@ function fire(compiled: CompiledRule, item: Item, active: readonly CompiledSilen
     silenced:
       active.length > 0 && silencedBy(active, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand),
     inhibited: false,
+    // Every alert has the same shape (the fields other types add are there, undefined, which
+    // JSON leaves out): property reads in the lifecycle's hot loops stay monomorphic.
+    availableElsewhere: undefined,
+    ratePerDay: undefined,
+    runsOutAt: undefined,
   };
   return alert;
 }
@@ -330,6 +335,11 @@ function productAlert(c: CompiledRule, sum: ProductSum, active: readonly Compile
     summary: null,
     silenced: active.length > 0 && silencedBy(active, null, null, sum.productId, first.sku, first.brand),
     inhibited: false,
+    // Every alert has the same shape (the fields other types add are there, undefined, which
+    // JSON leaves out): property reads in the lifecycle's hot loops stay monomorphic.
+    availableElsewhere: undefined,
+    ratePerDay: undefined,
+    runsOutAt: undefined,
   };
 }
 
@@ -453,6 +463,11 @@ function staleWarehouses(c: CompiledRule, items: readonly Item[], nowMs: number,
       summary: null,
       silenced: active.length > 0 && silencedBy(active, warehouseId, sum.warehouse, null, null, null),
       inhibited: false,
+      // Every alert has the same shape (the fields other types add are there, undefined, which
+    // JSON leaves out): property reads in the lifecycle's hot loops stay monomorphic.
+    availableElsewhere: undefined,
+    ratePerDay: undefined,
+    runsOutAt: undefined,
     };
     out.push(summarize(c, alert, null));
   }

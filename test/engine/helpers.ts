@@ -1,5 +1,5 @@
 // Builders for engine tests: model objects written directly, not through the YAML loader.
-import type { Item, Rule, RuleSet, Silence } from '../../src/model';
+import type { Alert, Item, Rule, RuleSet, Silence } from '../../src/model';
 
 export const NOW = Date.parse('2024-06-05T12:00:00Z');
 export const HOUR = 3_600_000;
@@ -70,3 +70,6 @@ export function ruleSet(rules: Rule[], silences: Silence[] = []): RuleSet {
     files: ['test.yaml'],
   };
 }
+
+/** An alert as `eval --json` and the notices print it (fields left undefined are not printed). */
+export const printed = (alert: Alert): Record<string, unknown> => JSON.parse(JSON.stringify(alert)) as Record<string, unknown>;
