@@ -1,6 +1,6 @@
-// What the HTTP senders (Slack, webhook) share: checking a URL, every form its secret part could
-// take in a message, Retry-After, and naming a failed fetch. Errors may come from another realm
-// (undici's fetch inside Jest's sandbox): they are read by shape, not instanceof.
+// What the HTTP senders (Slack, webhook) share: the one POST they make, checking a URL, every form
+// its secret part could take in a message, Retry-After, and naming a failed request. Errors may
+// come from another realm (Node's own inside Jest's sandbox): they are read by shape, not instanceof.
 import * as http from 'node:http';
 import { DeliveryError } from './errors';
 
@@ -101,9 +101,9 @@ export interface PostReply {
  * TimeoutError when time ran out). node:http rather than fetch: the source client loads it
  * anyway, and undici's first fetch costs ~100 ms of start-up in a `poll --once` that sends one message.
  */
-export function post(url: URL, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostReply> {
+export function post(url: URL, body: string | Buffer, headers: Record<string, string>, timeoutMs: number): Promise<PostReply> {
   const client = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')) : http;
-  const bytes = Buffer.from(body, 'utf8');
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   return new Promise((resolve, reject) => {
     const req = client.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(bytes.length) } });
     const timer = setTimeout(() => {
