@@ -7,9 +7,20 @@ export interface CommandModule {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, { summary: string; load: () => CommandModule }> = {
+interface CommandEntry {
+  summary: string;
+  load: () => CommandModule;
+  /**
+   * The process may exit as soon as the command has returned: it awaited everything it started and
+   * its logger writes synchronously. bin/ then calls process.exit instead of letting Node drain its
+   * event loop, which after a poll waits 150–500 ms on V8's background GC tasks and closing sockets.
+   */
+  exitWhenDone?: boolean;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
   run: { summary: 'run the daemon: poll on a schedule, notify, serve HTTP_PORT', load: () => require('./commands/run') },
-  poll: { summary: 'poll once (--once) and deliver the immediate notices it causes', load: () => require('./commands/poll') },
+  poll: { summary: 'poll once (--once) and deliver the immediate notices it causes', load: () => require('./commands/poll'), exitWhenDone: true },
   check: { summary: 'validate the rule files', load: () => require('./commands/check') },
   schema: { summary: 'print the JSON Schema of a rule file (for editors)', load: () => require('./commands/schema') },
   eval: { summary: 'what the rules make of a saved overview, offline', load: () => require('./commands/eval') },
@@ -28,8 +39,13 @@ ${Object.entries(COMMANDS)
 Run \`stockwatch <command> --help\` for a command's options.
 Configuration comes from the environment (S2_API_URL, REDIS_URL, RULES_DIR, ...): see docs/configuration.md.`;
 
-export async function main(argv: string[]): Promise<void> {
+/**
+ * Runs the command named by argv[0] and sets process.exitCode. `exitNow`: the process may exit
+ * right away (see CommandEntry.exitWhenDone); tests that run commands in-process ignore it.
+ */
+export async function main(argv: string[]): Promise<{ exitNow: boolean }> {
   const [name, ...rest] = argv;
+  let exitNow = false;
   let code: number;
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -45,6 +61,7 @@ export async function main(argv: string[]): Promise<void> {
         code = 1;
       } else {
         code = await command.load().run(rest);
+        exitNow = command.exitWhenDone === true;
       }
     }
   } catch (err) {
@@ -57,4 +74,5 @@ export async function main(argv: string[]): Promise<void> {
     code = 1;
   }
   process.exitCode = code;
+  return { exitNow };
 }

@@ -1,8 +1,10 @@
+import pino from 'pino';
+import { loadConfig } from '../config';
 import { Daemon } from '../daemon/daemon';
 import { parseDuration } from '../duration';
 import { UserError } from '../errors';
+import { createLogger } from '../log';
 import { parseCommandArgs, printUsage } from './args';
-import { daemonSetup } from './daemon-env';
 
 const USAGE = `Usage: stockwatch poll --once [--wait DURATION]
 
@@ -22,7 +24,10 @@ export async function run(argv: string[]): Promise<number> {
   const waitMs = parseDuration(waitText);
   if (waitMs === null) throw new UserError(`poll: --wait "${waitText}" is not a duration (like 30s, 2m)`);
 
-  const { config, log } = daemonSetup(true);
+  const config = loadConfig(process.env, { needSource: true });
+  // Synchronous writes: no log line is still in flight when bin/ exits the process right after this
+  // returns (src/cli.ts, exitWhenDone). A single poll logs a handful of lines.
+  const log = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
   const daemon = await Daemon.start({ config, env: process.env, log, schedule: false, metrics: false });
   try {
     const report = await daemon.pollNow();
@@ -35,6 +40,5 @@ export async function run(argv: string[]): Promise<number> {
     return report.ok ? 0 : 1;
   } finally {
     await daemon.stop();
-    log.flush();
   }
 }

@@ -1,6 +1,7 @@
-// What the HTTP senders (Slack, webhook) share: checking a URL, every form its secret part could
-// take in a message, Retry-After, and naming a failed fetch. Errors may come from another realm
-// (undici's fetch inside Jest's sandbox): they are read by shape, not instanceof.
+// What the HTTP senders (Slack, webhook) share: the one POST they make, checking a URL, every form
+// its secret part could take in a message, Retry-After, and naming a failed request. Errors may
+// come from another realm (Node's own inside Jest's sandbox): they are read by shape, not instanceof.
+import * as http from 'node:http';
 import { DeliveryError } from './errors';
 
 /** When a 429 carries no usable Retry-After; also the least we wait. */
@@ -81,4 +82,59 @@ export function describeFetchError(value: unknown): string {
 
 export function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The answer to one POST: its status and headers at once, its text on request. */
+export interface PostReply {
+  status: number;
+  /** The status line's text (`Too Many Requests`), '' when none. */
+  statusText: string;
+  /** A header's value, null when it was not sent. */
+  header(name: string): string | null;
+  /** The reply's text; '' when it cannot be read (cut off, or the request's time ran out). */
+  text(): Promise<string>;
+}
+
+/**
+ * One POST with node:http(s): no redirect is followed (a 3xx is just a status), and `timeoutMs`
+ * covers the whole exchange, reply included. Rejects when no status came (network error, or a
+ * TimeoutError when time ran out). node:http rather than fetch: the source client loads it
+ * anyway, and undici's first fetch costs ~100 ms of start-up in a `poll --once` that sends one message.
+ */
+export function post(url: URL, body: string | Buffer, headers: Record<string, string>, timeoutMs: number): Promise<PostReply> {
+  const client = url.protocol === 'https:' ? (require('node:https') as typeof import('node:https')) : http;
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  return new Promise((resolve, reject) => {
+    const req = client.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(bytes.length) } });
+    const timer = setTimeout(() => {
+      const err = new Error(`no answer within ${timeoutMs} ms`);
+      err.name = 'TimeoutError';
+      req.destroy(err);
+    }, timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err); // a no-op once the status came
+    });
+    req.on('response', (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (chunk: string) => (text += chunk));
+      const read = new Promise<string>((done) => {
+        res.on('end', () => done(text));
+        res.on('error', () => done(''));
+        res.on('close', () => done(res.complete ? text : ''));
+      });
+      void read.then(() => clearTimeout(timer));
+      resolve({
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        header: (name) => {
+          const value = res.headers[name.toLowerCase()];
+          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+        },
+        text: () => read,
+      });
+    });
+    req.end(bytes);
+  });
 }

@@ -169,10 +169,22 @@ describe('postSlack', () => {
     await expect(postSlack(server.url, payload, { timeoutMs: 200 })).resolves.toBeUndefined();
   });
 
+  it('turns a 5xx whose reply never ends into a transient error once the time is up', async () => {
+    server = await slackServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.write('overl'); // and never ends
+    });
+    const e = await failure(postSlack(server.url, payload, { timeoutMs: 200 }));
+    expect(e.permanent).toBe(false);
+    expect(e.message).toBe('Slack webhook failed: HTTP 503 Service Unavailable');
+  });
+
   it('refuses a redirect (not a webhook) permanently', async () => {
     server = await slackServer(answer(302, '', { location: '/elsewhere' }));
     const e = await failure(postSlack(server.url, payload));
     expect(e.permanent).toBe(true);
+    expect(e.message).toMatch(/^Slack webhook at 127\.0\.0\.1:\d+ answered with a redirect; check the webhook URL$/);
+    expect(server.received).toHaveLength(1); // not followed
   });
 
   it('refuses a URL that is not one, without echoing it', async () => {

@@ -1,4 +1,4 @@
-import { alertLine, firingFor, isolate, restSummary, sortAlerts } from '../../src/notify/text';
+import { alertLine, firingFor, formatCount, isolate, restSummary, sortAlerts } from '../../src/notify/text';
 import { noticeAlert } from '../support/alerts';
 import { NEGATIVE_RESERVED, plain, T0 } from './helpers';
 
@@ -118,5 +118,19 @@ describe('ordering and sums', () => {
   it('says how long an alert has been firing', () => {
     expect(firingFor(noticeAlert(NEGATIVE_RESERVED), T0)).toBe('3d4h');
     expect(firingFor(noticeAlert({ ...NEGATIVE_RESERVED, firstSeenMs: T0 + 5000 }), T0)).toBe('0s');
+  });
+});
+
+describe('formatCount', () => {
+  it('groups thousands as en-US does, for every count a notice shows', () => {
+    const en = new Intl.NumberFormat('en-US');
+    const samples = [0, 1, 12, 123, 999, 1000, 1234, 12_345, 123_456, 1_234_567, 29_980, 100_000, 1_000_000, 2 ** 31, Number.MAX_SAFE_INTEGER];
+    for (const n of [...samples, ...samples.map((s) => -s).filter((s) => s !== 0)]) expect(formatCount(n)).toBe(en.format(n));
+    for (let n = 0; n < 20_000; n += 7) expect(formatCount(n)).toBe(en.format(n));
+  });
+
+  it('leaves what is not a whole number to Intl', () => {
+    expect(formatCount(1234.5)).toBe('1,234.5');
+    expect(formatCount(1e21)).toBe(new Intl.NumberFormat('en-US').format(1e21));
   });
 });

@@ -3,7 +3,7 @@
 // honoured; any other status fails for good. One request per call: retrying is the queue's job.
 import { createHmac } from 'node:crypto';
 import { DeliveryError } from '../errors';
-import { describeFetchError, formatSeconds, isTimeout, parseHttpUrl, parseRetryAfter, urlSecrets } from '../http';
+import { describeFetchError, formatSeconds, isTimeout, parseHttpUrl, parseRetryAfter, post, urlSecrets, type PostReply } from '../http';
 import { scrubSecrets, shortLine } from '../../redact';
 
 export const SIGNATURE_HEADER = 'x-stockwatch-signature';
@@ -38,24 +38,21 @@ export async function postWebhook(urlText: string, body: string, opts: PostWebho
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'stockwatch' };
   if (opts.secret !== undefined) headers[SIGNATURE_HEADER] = webhookSignature(bytes, opts.secret);
 
-  let response: Response;
+  let response: PostReply;
   try {
-    // Redirects are not followed: a signed body goes only where the rules say.
-    response = await fetch(url, { method: 'POST', headers, body: bytes, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    // Redirects are not followed (post() follows none): a signed body goes only where the rules say.
+    response = await post(url, bytes, headers, timeoutMs);
   } catch (err) {
     if (isTimeout(err)) throw new DeliveryError(`webhook at ${where} did not answer within ${formatSeconds(timeoutMs)}`, false);
     throw new DeliveryError(clean(`webhook request to ${where} failed: ${describeFetchError(err)}`), false);
   }
   const status = response.status;
-  // The receiver answered: a 2xx is delivered even should reading the rest of its reply fail.
-  const reply = await response.text().then(
-    (text) => clean(text).slice(0, MAX_REPLY_IN_MESSAGE),
-    () => '',
-  );
+  // The receiver answered: a 2xx is delivered whatever happens to the rest of its reply.
   if (status >= 200 && status <= 299) return;
+  const reply = clean(await response.text()).slice(0, MAX_REPLY_IN_MESSAGE);
   const answer = `HTTP ${status}${reply === '' ? '' : ` ${reply}`}`;
   if (isRetryableStatus(status)) {
-    const header = response.headers.get('retry-after');
+    const header = response.header('retry-after');
     const waitMs = header === null ? undefined : parseRetryAfter(header);
     const after = waitMs === undefined ? '' : `; retry after ${Math.ceil(waitMs / 1000)}s`;
     throw new DeliveryError(`webhook at ${where} did not take the notice: ${answer}${after}`, false, waitMs);
