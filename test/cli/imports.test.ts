@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO } from './helpers';
 
-const HEAVY = ['bullmq', 'ioredis', 'nodemailer', '@slack/webhook'];
+const HEAVY = ['bullmq', 'ioredis', 'nodemailer'];
 
 /** Runtime module specifiers of a TypeScript file (`import type` and `export type` do not load anything). */
 function runtimeImports(source: string): string[] {
