@@ -7,7 +7,7 @@
 import { alertKey, itemKey, type Alert, type InhibitSame, type Item, type Rule } from '../model';
 import { silenceChecker, type CompiledInhibit, type CompiledRuleSet, type Evaluation } from './evaluate';
 import { compareAlerts } from './sort';
-import { toResolved } from './resolved';
+import { toResolved, type ItemNow } from './resolved';
 
 /** What the state keeps per alert between polls. */
 export interface AlertRecord {
@@ -46,7 +46,7 @@ export interface LifecycleInput {
    * silence's brand); undefined where one vanished. For a network alert (no warehouse) the rule's
    * sums over its warehouses, as an item. Asked once per poll, and only when something resolves.
    */
-  itemsOf?: (alerts: readonly Alert[]) => Array<Item | undefined>;
+  itemsOf?: (alerts: readonly Alert[]) => Array<ItemNow | undefined>;
   /** Rules whose condition was edited since the previous poll: their pending alerts start over. */
   conditionChanged?: ReadonlySet<string>;
 }
@@ -323,9 +323,9 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   for (let i = 0; i < resolving.length; i++) {
     const before = resolving[i];
     const rule = rules.get(before.alert.rule)!;
-    const item = items[i];
-    const silenced = silencedNow(before.alert, item);
-    const alert = toResolved(before.alert, item, rule, silenced);
+    const now = items[i];
+    const silenced = silencedNow(before.alert, now?.item);
+    const alert = toResolved(before.alert, now, rule, silenced);
     resolved.push(alert);
     if (rule.sendResolved && before.lastNotifiedMs !== null && !silenced) events.push({ kind: 'resolved', alert, firstSeenMs: before.firstSeenMs });
   }

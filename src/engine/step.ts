@@ -8,6 +8,7 @@ import { evaluateOverview } from './evaluate';
 import { learn, type History } from './forecast';
 import { sumByProduct, type ProductSum } from './network';
 import { advanceAlerts, conditionOf, type AlertRecord, type LifecycleResult } from './lifecycle';
+import type { ItemNow } from './resolved';
 
 /** Failed polls in a row before the default channels hear "source unreachable". */
 export const UNREACHABLE_AFTER = 3;
@@ -166,9 +167,11 @@ export function stepPoll(input: StepInput): StepResult {
  * product that resolves nothing costs one lookup in a small map. A network alert's "item" is its
  * product summed as its rule sums it.
  */
-function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts: readonly Alert[]) => Array<Item | undefined> {
+function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts: readonly Alert[]) => Array<ItemNow | undefined> {
   return (alerts) => {
     const wanted = new Map<string, Map<string, Item | undefined>>();
+    /** The wanted products' positive `available`, summed: an item's stock elsewhere is that less its own. */
+    const positive = new Map<string, number>();
     const networkRules = new Set<string>();
     for (const a of alerts) {
       if (a.productId === null) continue;
@@ -182,8 +185,11 @@ function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts:
     }
     if (wanted.size > 0) {
       for (let i = 0; i < items.length; i++) {
-        const warehouses = wanted.get(items[i].productId);
-        if (warehouses !== undefined && warehouses.has(items[i].warehouseId)) warehouses.set(items[i].warehouseId, items[i]);
+        const { productId, warehouseId, available } = items[i];
+        const warehouses = wanted.get(productId);
+        if (warehouses === undefined) continue;
+        positive.set(productId, (positive.get(productId) ?? 0) + (available > 0 ? available : 0));
+        if (warehouses.has(warehouseId)) warehouses.set(warehouseId, items[i]);
       }
     }
     const sums = new Map<string, Map<string, Item>>();
@@ -193,9 +199,15 @@ function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts:
       if (c !== undefined && c.rule.scope === 'network') for (const sum of sumByProduct(items, c.selects)) byProduct.set(sum.productId, productItem(sum));
       sums.set(rule, byProduct);
     }
-    return alerts.map((a) =>
-      a.productId === null ? undefined : a.warehouseId === null ? sums.get(a.rule)?.get(a.productId) : wanted.get(a.productId)?.get(a.warehouseId),
-    );
+    return alerts.map((a): ItemNow | undefined => {
+      if (a.productId === null) return undefined;
+      if (a.warehouseId === null) {
+        const sum = sums.get(a.rule)?.get(a.productId);
+        return sum === undefined ? undefined : { item: sum };
+      }
+      const item = wanted.get(a.productId)?.get(a.warehouseId);
+      return item === undefined ? undefined : { item, availableElsewhere: positive.get(a.productId)! - (item.available > 0 ? item.available : 0) };
+    });
   };
 }
 

@@ -1,5 +1,6 @@
 // Builders for engine tests: model objects written directly, not through the YAML loader.
 import type { Alert, Item, Rule, RuleSet, Silence } from '../../src/model';
+import type { ItemNow } from '../../src/engine/resolved';
 
 export const NOW = Date.parse('2024-06-05T12:00:00Z');
 export const HOUR = 3_600_000;
@@ -73,3 +74,6 @@ export function ruleSet(rules: Rule[], silences: Silence[] = []): RuleSet {
 
 /** An alert as `eval --json` and the notices print it (fields left undefined are not printed). */
 export const printed = (alert: Alert): Record<string, unknown> => JSON.parse(JSON.stringify(alert)) as Record<string, unknown>;
+
+/** A resolving alert's item as the lifecycle is given it (without its stock elsewhere: the alert keeps the last). */
+export const nowOf = (item: Item | undefined): ItemNow | undefined => (item === undefined ? undefined : { item });

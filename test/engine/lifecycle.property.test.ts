@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
 import { advanceAlerts, type AlertRecord, type LifecycleResult } from '../../src/engine/lifecycle';
 import { alertKey, itemKey, type Item } from '../../src/model';
-import { NOW, item, lowAvailable, negativeReserved, ruleSet, stale } from './helpers';
+import { NOW, item, lowAvailable, negativeReserved, nowOf, ruleSet, stale } from './helpers';
 
 const MIN = 60_000;
 const rules = [
@@ -50,7 +50,7 @@ function step(previous: ReadonlyMap<string, AlertRecord>, items: Item[], nowMs: 
     compiled,
     nowMs,
     resolveAbsent: true,
-    itemsOf: (alerts) => alerts.map((a) => byKey.get(itemKey(a.warehouseId, a.productId))),
+    itemsOf: (alerts) => alerts.map((a) => nowOf(byKey.get(itemKey(a.warehouseId, a.productId)))),
   });
 }
 

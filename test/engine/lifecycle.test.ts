@@ -2,7 +2,7 @@ import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
 import { advanceAlerts, type AlertRecord, type LifecycleResult } from '../../src/engine/lifecycle';
 import { alertKey, itemKey, type Alert, type Inhibit, type Item, type Rule, type Silence } from '../../src/model';
 import { alert } from '../support/alerts';
-import { HOUR, NOW, item, lowAvailable, negativeReserved, ruleSet, silence, stale } from './helpers';
+import { HOUR, NOW, item, lowAvailable, negativeReserved, nowOf, ruleSet, silence, stale } from './helpers';
 
 const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
 const rulesOf = (...rules: Rule[]): Rule[] => rules;
@@ -33,7 +33,7 @@ function diff(c: DiffCase): LifecycleResult {
     nowMs: c.nowMs ?? NOW,
     heldItems: c.heldItems,
     resolveAbsent: c.resolveAbsent ?? true,
-    itemsOf: (alerts) => alerts.map((a) => items.get(itemKey(a.warehouseId, a.productId))),
+    itemsOf: (alerts) => alerts.map((a) => nowOf(items.get(itemKey(a.warehouseId, a.productId)))),
     conditionChanged: c.conditionChanged,
   });
 }
@@ -270,7 +270,7 @@ function polls(rules: Rule[], inhibit: Inhibit[] = []) {
       compiled,
       nowMs,
       resolveAbsent: true,
-      itemsOf: (alerts) => alerts.map((a) => byKey.get(itemKey(a.warehouseId, a.productId))),
+      itemsOf: (alerts) => alerts.map((a) => nowOf(byKey.get(itemKey(a.warehouseId, a.productId)))),
     });
     previous = r.next;
     return r;

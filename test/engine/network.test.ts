@@ -115,6 +115,16 @@ describe('availableElsewhere', () => {
     const stale = evaluateOverview([markham('p1', 0, { reserved: -1 })], compileRuleSet(ruleSet([{ ...lowAvailable(), name: 'neg', type: 'negative_reserved' }])), NOW).alerts;
     expect(printed(stale[0])).not.toHaveProperty('availableElsewhere');
   });
+
+  it('a resolved alert reports the stock elsewhere as it is now; a firing one that did not change keeps its record while others move', () => {
+    const p = new Poller(compileRuleSet(ruleSet([lowAvailable({ below: 5, repeatEveryMs: DAY })])));
+    p.poll(NOW, overviewOf([markham('p1', 0), oakville('p1', 50), markham('p2', 1), oakville('p2', 9)]));
+    p.poll(NOW + MINUTE, overviewOf([markham('p1', 20), oakville('p1', 30), markham('p2', 1), oakville('p2', 8)]));
+    const { events, changed } = p.last!.lifecycle!;
+    expect(events.map((e) => [e.kind, e.alert.productId, e.alert.available, e.alert.availableElsewhere])).toEqual([['resolved', 'p1', 20, 30]]);
+    // p2 at Markham fires on unchanged: its stock elsewhere moved (9 -> 8), its record is not rewritten.
+    expect(changed).toEqual([]);
+  });
 });
 
 describe('runs_out, scope network', () => {
