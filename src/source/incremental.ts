@@ -1,13 +1,17 @@
-// Reads a series of overview bodies, each much like the one before (replay's week of snapshots:
-// the same warehouses and products, 1% of the items changed), parsing only what changed.
+// Reads a series of overview bodies, each much like the one before (the running daemon's polls,
+// replay's week of snapshots: the same warehouses and products, 1% of the items changed), parsing
+// only what changed.
 //
-// The result is exactly outcomeOf(body) (JSON.parse + toOverview): the top-level values and each
-// item are located by a byte scanner; a value whose bytes equal, at the same offset (top-level)
-// or the same index (items), those of the previous body is taken from the previous parse, every
-// other value goes through JSON.parse, and the assembled body goes through toOverview as a whole
-// (so duplicates, joins and malformed items are judged exactly as the daemon judges them).
-// Anything the scanner does not expect falls back to the full parse, which words the errors.
-import { OverviewError, jsonErrorReason, stripBom, toOverview } from './overview';
+// parse(body) gives exactly JSON.parse of the body: the top-level values and each item are
+// located by a byte scanner; a value whose bytes equal those of the previous body's value of the
+// same key (top-level) or the same index (items) is taken from the previous parse (the very same
+// value: one Buffer.compare), every other value goes through JSON.parse. Anything the scanner does not expect leaves
+// the body to the caller's full parse, which words the errors. toOverview(json) then validates
+// the assembled body as a whole (so duplicates, joins and malformed items are judged exactly as
+// for a full parse), taking the Item of each reused element from the previous body when the
+// warehouses and products were reused too (OverviewMemory).
+import { constants as bufferConstants } from 'node:buffer';
+import { OverviewError, OverviewMemory, jsonErrorReason, stripBom, toOverview, type SourceOverview } from './overview';
 import type { PollOutcome } from '../engine/step';
 
 interface Span {
@@ -58,15 +62,29 @@ export function outcomeOf(body: Buffer): PollOutcome {
 
 export class OverviewReader {
   private previous: Parsed | null = null;
+  private readonly memory = new OverviewMemory();
 
-  read(body: Buffer): PollOutcome {
+  /**
+   * The body's JSON value, equal to JSON.parse of its text (a leading byte order mark left out),
+   * or undefined when the scanner does not read this body: the caller then parses it whole, which
+   * also gives the real error of a body that is not JSON. Values that did not change since the
+   * previous body are that body's values. A body that is undefined here is forgotten, and so is
+   * everything before it.
+   */
+  parse(body: Buffer): unknown {
+    // Past V8's longest string a full parse fails to decode the text (the caller says so);
+    // at or below it every decode succeeds (UTF-8 never has more characters than bytes).
+    if (body.length > bufferConstants.MAX_STRING_LENGTH) {
+      this.forget();
+      return undefined;
+    }
     let parsed: Parsed;
     try {
       parsed = this.scan(body);
     } catch (err) {
       if (!(err instanceof NotScannable) && !(err instanceof SyntaxError)) throw err;
-      this.previous = null;
-      return outcomeOf(body);
+      this.forget();
+      return undefined;
     }
     this.previous = parsed;
     // defineProperty: a key like "__proto__" must be an own property, as JSON.parse makes it.
@@ -76,12 +94,35 @@ export class OverviewReader {
     };
     for (const [key, span] of parsed.members) define(key, span.value);
     if (parsed.items !== null) define('items', parsed.items.map((s) => s.value));
+    return json;
+  }
+
+  /** toOverview(json) for what parse() returned, reusing the Items of unchanged items. A body that is not an overview is forgotten. */
+  toOverview(json: unknown): SourceOverview {
     try {
-      return { overview: toOverview(json) };
+      return toOverview(json, this.memory);
+    } catch (err) {
+      this.forget();
+      throw err;
+    }
+  }
+
+  /** The next body's outcome: the same as outcomeOf(body). */
+  read(body: Buffer): PollOutcome {
+    const json = this.parse(body);
+    if (json === undefined) return outcomeOf(body);
+    try {
+      return { overview: this.toOverview(json) };
     } catch (err) {
       if (err instanceof OverviewError) return { error: `not an overview: ${err.message}` };
       throw err;
     }
+  }
+
+  /** Parse the next body from scratch. */
+  forget(): void {
+    this.previous = null;
+    this.memory.forget();
   }
 
   private scan(body: Buffer): Parsed {

@@ -74,8 +74,40 @@ function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
 }
 
-/** Validates a parsed JSON value. Throws OverviewError only when the body is not an overview at all. */
-export function toOverview(body: unknown): SourceOverview {
+/**
+ * What toOverview built from the previous body, for OverviewReader: a body whose `warehouses` and
+ * `products` are the very same values (the reader reuses a value whose bytes did not change) has
+ * the same joins, so an element of `items` that is the same value at the same index makes the
+ * same Item, which is taken as it is instead of being validated and built again. Whatever is
+ * decided across items (duplicates, counts) is still decided over every item of the body.
+ * Sound only while nobody mutates the parsed values or the Items (nothing does: the engine reads them).
+ */
+export class OverviewMemory {
+  last: BuiltOverview | null = null;
+
+  forget(): void {
+    this.last = null;
+  }
+}
+
+interface BuiltOverview {
+  /** The body's arrays, compared by identity with the next body's. */
+  rawWarehouses: unknown[];
+  rawProducts: unknown[];
+  rawItems: unknown[];
+  warehouses: Entries<WarehouseInfo>;
+  products: Entries<ProductInfo>;
+  entryProblems: readonly string[];
+  /** By index of `rawItems`: the Item built from that element; undefined where it was malformed. */
+  built: Array<Item | undefined>;
+}
+
+/**
+ * Validates a parsed JSON value. Throws OverviewError only when the body is not an overview at all.
+ * With `memory` (OverviewReader's), the Items of elements reused from the previous body are
+ * taken from it; the result is the same as without.
+ */
+export function toOverview(body: unknown, memory?: OverviewMemory): SourceOverview {
   if (!isObject(body)) {
     throw new OverviewError(`expected an object with warehouses, products and items, got ${describeValue(body)}`);
   }
@@ -85,10 +117,31 @@ export function toOverview(body: unknown): SourceOverview {
   for (const [name, value] of [['warehouses', rawWarehouses], ['products', rawProducts], ['items', rawItems]] as const) {
     if (!Array.isArray(value)) throw new OverviewError(expected(name, 'an array', value));
   }
-  const malformedEntries: string[] = [];
-  const warehouses = readWarehouses(rawWarehouses as unknown[], malformedEntries);
-  const products = readProducts(rawProducts as unknown[], malformedEntries);
-  const { items, malformed } = readItems(rawItems as unknown[], warehouses, products);
+  const last = memory?.last ?? null;
+  const sameEntries = last !== null && last.rawWarehouses === rawWarehouses && last.rawProducts === rawProducts;
+  let warehouses: Entries<WarehouseInfo>;
+  let products: Entries<ProductInfo>;
+  let malformedEntries: string[];
+  if (sameEntries) {
+    ({ warehouses, products } = last);
+    malformedEntries = last.entryProblems.slice();
+  } else {
+    malformedEntries = [];
+    warehouses = readWarehouses(rawWarehouses as unknown[], malformedEntries);
+    products = readProducts(rawProducts as unknown[], malformedEntries);
+  }
+  const { items, malformed, built } = readItems(rawItems as unknown[], warehouses, products, sameEntries ? last : null);
+  if (memory !== undefined) {
+    memory.last = {
+      rawWarehouses: rawWarehouses as unknown[],
+      rawProducts: rawProducts as unknown[],
+      rawItems: rawItems as unknown[],
+      warehouses,
+      products,
+      entryProblems: malformedEntries.slice(),
+      built,
+    };
+  }
   return {
     items,
     malformed,
@@ -270,13 +323,22 @@ class SeenItems {
   }
 }
 
+/**
+ * `previous`: the previous body's items and the Items built from them (by index), made with the
+ * same warehouse and product entries; an element that is the same value at the same index gives
+ * the same Item (only the claim of its identity depends on the other items, and it is made).
+ */
 function readItems(
   raw: unknown[],
   warehouses: Entries<WarehouseInfo>,
   products: Entries<ProductInfo>,
-): { items: Item[]; malformed: MalformedItem[] } {
+  previous: { rawItems: unknown[]; built: Array<Item | undefined> } | null,
+): { items: Item[]; malformed: MalformedItem[]; built: Array<Item | undefined> } {
   const items: Item[] = [];
   const malformed: MalformedItem[] = [];
+  const built = new Array<Item | undefined>(raw.length).fill(undefined);
+  const previousRaw = previous?.rawItems ?? [];
+  const previousBuilt = previous?.built ?? [];
   const seen = new SeenItems(warehouses.good.size, products.good.size);
   // Neighbouring items often share a timestamp: it is parsed once. (A cache of every distinct
   // one cost more than it saved: real timestamps are mostly distinct.) NaN marks a bad one.
@@ -286,6 +348,17 @@ function readItems(
 
   for (let i = 0; i < raw.length; i++) {
     const item = raw[i];
+    const same = item === previousRaw[i] ? previousBuilt[i] : undefined;
+    if (same !== undefined) {
+      const first = seen.claim(i, same.warehouseId, same.productId, warehouses.good.get(same.warehouseId), products.good.get(same.productId));
+      if (first >= 0) {
+        malformed.push(duplicate(i, first));
+        continue;
+      }
+      items.push(same);
+      built[i] = same;
+      continue;
+    }
     if (!isObject(item)) {
       malformed.push({ index: i, message: expected(`items[${i}]`, 'an object', item) });
       continue;
@@ -312,7 +385,7 @@ function readItems(
     const product = products.good.get(productId);
     const first = seen.claim(i, warehouseId, productId, warehouse, product);
     if (first >= 0) {
-      malformed.push({ index: i, message: `items[${i}]: duplicate of items[${first}] (same warehouseId and productId), left out` });
+      malformed.push(duplicate(i, first));
       continue;
     }
 
@@ -351,7 +424,7 @@ function readItems(
     }
 
     // One object literal shape for every item keeps the engine's property access monomorphic.
-    items.push({
+    const made: Item = {
       warehouseId,
       productId,
       warehouse: warehouse === undefined ? null : warehouse.name,
@@ -365,9 +438,15 @@ function readItems(
       reserved: reserved as number,
       updatedAt: updatedAt as string,
       updatedAtMs,
-    });
+    };
+    items.push(made);
+    built[i] = made;
   }
-  return { items, malformed };
+  return { items, malformed, built };
+}
+
+function duplicate(index: number, first: number): MalformedItem {
+  return { index, message: `items[${index}]: duplicate of items[${first}] (same warehouseId and productId), left out` };
 }
 
 function identified(index: number, warehouseId: unknown, productId: unknown, message: string): MalformedItem {
