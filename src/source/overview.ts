@@ -90,7 +90,7 @@ export class OverviewMemory {
   }
 }
 
-interface BuiltOverview {
+interface BuiltOverview extends BuiltItems {
   /** The body's arrays, compared by identity with the next body's. */
   rawWarehouses: unknown[];
   rawProducts: unknown[];
@@ -98,8 +98,6 @@ interface BuiltOverview {
   warehouses: Entries<WarehouseInfo>;
   products: Entries<ProductInfo>;
   entryProblems: readonly string[];
-  /** By index of `rawItems`: the Item built from that element; undefined where it was malformed. */
-  built: Array<Item | undefined>;
 }
 
 /**
@@ -130,7 +128,7 @@ export function toOverview(body: unknown, memory?: OverviewMemory): SourceOvervi
     warehouses = readWarehouses(rawWarehouses as unknown[], malformedEntries);
     products = readProducts(rawProducts as unknown[], malformedEntries);
   }
-  const { items, malformed, built } = readItems(rawItems as unknown[], warehouses, products, sameEntries ? last : null);
+  const { items, malformed, built, cells } = readItems(rawItems as unknown[], warehouses, products, sameEntries ? last : null);
   if (memory !== undefined) {
     memory.last = {
       rawWarehouses: rawWarehouses as unknown[],
@@ -140,6 +138,7 @@ export function toOverview(body: unknown, memory?: OverviewMemory): SourceOvervi
       products,
       entryProblems: malformedEntries.slice(),
       built,
+      cells,
     };
   }
   return {
@@ -295,20 +294,21 @@ class SeenItems {
     this.grid = cells > 0 && cells <= MAX_GRID_CELLS ? new Int32Array(cells) : null;
   }
 
-  /** -1 the first time an identity is claimed (by item `index`); else the index of its first item. */
-  claim(
-    index: number,
-    warehouseId: string,
-    productId: string,
-    warehouse: WarehouseInfo | undefined,
-    product: ProductInfo | undefined,
-  ): number {
-    // The same ids always resolve to the same entries, so an identity always takes the same path.
-    if (this.grid !== null && warehouse !== undefined && product !== undefined) {
-      const cell = product.index * this.warehouseCount + warehouse.index;
-      const first = this.grid[cell];
+  /**
+   * The grid cell of an identity, or -1 when it goes to the maps. The same ids always resolve to
+   * the same entries, so an identity always takes the same path.
+   */
+  cellOf(warehouse: WarehouseInfo | undefined, product: ProductInfo | undefined): number {
+    return this.grid !== null && warehouse !== undefined && product !== undefined ? product.index * this.warehouseCount + warehouse.index : -1;
+  }
+
+  /** -1 the first time an identity (its cellOf, and its ids) is claimed (by item `index`); else the index of its first item. */
+  claim(index: number, cell: number, warehouseId: string, productId: string): number {
+    if (cell >= 0) {
+      const grid = this.grid as Int32Array;
+      const first = grid[cell];
       if (first !== 0) return first - 1;
-      this.grid[cell] = index + 1;
+      grid[cell] = index + 1;
       return -1;
     }
     let products = this.others.get(warehouseId);
@@ -323,22 +323,32 @@ class SeenItems {
   }
 }
 
+/** What readItems built, by index of the raw items, for the next body's readItems. */
+interface BuiltItems {
+  /** The Item built from each element; undefined where it was malformed. */
+  built: Array<Item | undefined>;
+  /** The SeenItems cell of each built Item's identity. */
+  cells: Int32Array;
+}
+
 /**
- * `previous`: the previous body's items and the Items built from them (by index), made with the
- * same warehouse and product entries; an element that is the same value at the same index gives
- * the same Item (only the claim of its identity depends on the other items, and it is made).
+ * `previous`: the previous body's items and what was built from them, made with the same
+ * warehouse and product entries; an element that is the same value at the same index gives the
+ * same Item (only the claim of its identity depends on the other items, and it is made).
  */
 function readItems(
   raw: unknown[],
   warehouses: Entries<WarehouseInfo>,
   products: Entries<ProductInfo>,
-  previous: { rawItems: unknown[]; built: Array<Item | undefined> } | null,
-): { items: Item[]; malformed: MalformedItem[]; built: Array<Item | undefined> } {
+  previous: ({ rawItems: unknown[] } & BuiltItems) | null,
+): { items: Item[]; malformed: MalformedItem[] } & BuiltItems {
   const items: Item[] = [];
   const malformed: MalformedItem[] = [];
   const built = new Array<Item | undefined>(raw.length).fill(undefined);
+  const cells = new Int32Array(raw.length);
   const previousRaw = previous?.rawItems ?? [];
   const previousBuilt = previous?.built ?? [];
+  const previousCells = previous?.cells ?? cells;
   const seen = new SeenItems(warehouses.good.size, products.good.size);
   // Neighbouring items often share a timestamp: it is parsed once. (A cache of every distinct
   // one cost more than it saved: real timestamps are mostly distinct.) NaN marks a bad one.
@@ -350,13 +360,15 @@ function readItems(
     const item = raw[i];
     const same = item === previousRaw[i] ? previousBuilt[i] : undefined;
     if (same !== undefined) {
-      const first = seen.claim(i, same.warehouseId, same.productId, warehouses.good.get(same.warehouseId), products.good.get(same.productId));
+      const cell = previousCells[i];
+      const first = seen.claim(i, cell, same.warehouseId, same.productId);
       if (first >= 0) {
         malformed.push(duplicate(i, first));
         continue;
       }
       items.push(same);
       built[i] = same;
+      cells[i] = cell;
       continue;
     }
     if (!isObject(item)) {
@@ -383,7 +395,8 @@ function readItems(
     // evaluated once or held, never both. A duplicate carries no ids for the same reason.
     const warehouse = warehouses.good.get(warehouseId);
     const product = products.good.get(productId);
-    const first = seen.claim(i, warehouseId, productId, warehouse, product);
+    const cell = seen.cellOf(warehouse, product);
+    const first = seen.claim(i, cell, warehouseId, productId);
     if (first >= 0) {
       malformed.push(duplicate(i, first));
       continue;
@@ -441,8 +454,9 @@ function readItems(
     };
     items.push(made);
     built[i] = made;
+    cells[i] = cell;
   }
-  return { items, malformed, built };
+  return { items, malformed, built, cells };
 }
 
 function duplicate(index: number, first: number): MalformedItem {

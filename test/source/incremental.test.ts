@@ -99,6 +99,20 @@ describe('OverviewReader: Items of unchanged items are the previous Item objects
     expect(same(second, third).some(Boolean)).toBe(false);
   });
 
+  it('a long body with a few changes far apart: only those Items are new', () => {
+    const a = sampleOverview();
+    const template = a.items[0];
+    a.items = Array.from({ length: 700 }, (_, k) => ({ ...structuredClone(template), warehouseId: `w-${k}` }));
+    const b = structuredClone(a);
+    const changed = [0, 63, 64, 65, 300, 301, 699];
+    for (const k of changed) b.items[k].level.available = 1_000_000 + k; // longer: later items move
+    b.items[500].level.updatedAt = 'not a time';
+    const [first, second] = readAll([text(a), text(b)]);
+    expect(second.malformed.map((m) => m.index)).toEqual([500]);
+    const kept = second.items.map((item) => first.items.includes(item));
+    expect(kept.filter((k) => !k)).toHaveLength(changed.length);
+  });
+
   it('whitespace between the items changes no Item', () => {
     const a = text(sampleOverview());
     const spaced = Buffer.from(a.toString().replace(/},{"warehouseId"/g, '},\n  {"warehouseId"'));
