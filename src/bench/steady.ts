@@ -1,8 +1,8 @@
 // The running daemon's steady poll, measured inside one process: a Daemon (as `stockwatch run`
-// starts it, without the schedule) polls N times in a row while the source answers changing
-// bodies in turn; before each poll the same process fetches and JSON.parses the body that poll
-// will get (`?peek`): the in-process floor. The first poll starts from what Redis holds; the
-// later ones are the steady state a daemon lives in.
+// starts it, parsing each body where it differs from the one before, without the schedule) polls
+// N times in a row while the source answers changing bodies in turn; before each poll the same
+// process fetches and JSON.parses the body that poll will get (`?peek`): the in-process floor.
+// The first poll starts from what Redis holds; the later ones are the steady state a daemon lives in.
 //
 // Usage: node --expose-gc dist/bench/steady.js POLLS   (configuration from the environment, as
 // `stockwatch run`; prints one JSON line)
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(polls) || polls < 1) throw new Error('usage: steady POLLS');
   const config = loadConfig(process.env, { needSource: true });
   const log = createLogger(config.logLevel);
-  const daemon = await Daemon.start({ config, env: process.env, log, schedule: false });
+  const daemon = await Daemon.start({ config, env: process.env, log, schedule: false, incrementalParse: true });
   const out: SteadyResult = { floorsMs: [], pollsMs: [], phases: [], firing: [], changes: [], rssBytes: [] };
   try {
     for (let i = 0; i < polls; i++) {

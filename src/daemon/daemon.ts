@@ -9,6 +9,7 @@ import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuleError } from '../rules';
 import { fetchOverview } from '../source/client';
+import { OverviewReader } from '../source/incremental';
 import { ensureSnapshotDir, pruneSnapshots, writeSnapshot } from '../source/snapshots';
 import { StateStore, type OutboxEntry } from '../state/store';
 import { createRedis, describeRedis, openConnection, redisClockMs, type RedisConnection } from '../state/redis';
@@ -55,6 +56,11 @@ export interface DaemonOptions {
   now?: () => number;
   /** false: keep no Prometheus metrics (`poll --once`: the process exits before anyone could read them). Default true. */
   metrics?: boolean;
+  /**
+   * Parse each overview only where it differs from the previous poll's (OverviewReader). Default:
+   * `schedule`. A daemon that polls once gains nothing: its first body is parsed whole anyway.
+   */
+  incrementalParse?: boolean;
 }
 
 export class Daemon {
@@ -85,6 +91,8 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private redisDownSince: number | null = null;
   private lastRedisError: string | null = null;
+  /** Kept from poll to poll (incrementalParse): each body is parsed where it differs from the one before. */
+  private readonly overviewReader: OverviewReader | undefined;
   /** SNAPSHOT_DIR writes, one after another, off the poll's path; stop() waits for them. */
   private snapshotWrites: Promise<void> = Promise.resolve();
   /** Set once start-up has reached Redis. */
@@ -104,6 +112,7 @@ export class Daemon {
   ) {
     const { config, log } = opts;
     this.rules = rules;
+    this.overviewReader = (opts.incrementalParse ?? opts.schedule) ? new OverviewReader() : undefined;
     // Queues and workers wait for Redis to come back; state, health and pacing fail fast instead,
     // so a poll or a health check never hangs on a dead Redis (see createRedis).
     this.queueConn = createRedis(config, 'queue');
@@ -257,7 +266,8 @@ export class Daemon {
         flushOutbox: () => this.flushOutbox(),
         log,
         fetchOverview: async () => {
-          const fetched = await fetchOverview({ apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs });
+          const source = { apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs };
+          const fetched = await fetchOverview(source, undefined, this.overviewReader);
           this.saveSnapshot(fetched.body, nowMs);
           return fetched;
         },

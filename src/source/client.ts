@@ -16,6 +16,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
 import { formatDuration } from '../duration';
 import { scrubSecrets } from '../redact';
+import type { OverviewReader } from './incremental';
 import { jsonErrorReason, OverviewError, stripBom, toOverview, type SourceOverview } from './overview';
 
 export interface SourceConfig {
@@ -115,8 +116,12 @@ export function overviewUrl(apiUrl: string): URL {
   return new URL(apiUrl.replace(/\/+$/, '') + OVERVIEW_PATH);
 }
 
-/** Fetches, parses and validates one overview. Rejects with SourceError, or with `signal.reason` when aborted. */
-export async function fetchOverview(cfg: SourceConfig, signal?: AbortSignal): Promise<FetchResult> {
+/**
+ * Fetches, parses and validates one overview. Rejects with SourceError, or with `signal.reason` when aborted.
+ * With `reader` (the running daemon's, kept from poll to poll), the body is parsed only where it
+ * differs from the reader's previous one; the result and the errors are the same as without.
+ */
+export async function fetchOverview(cfg: SourceConfig, signal?: AbortSignal, reader?: OverviewReader): Promise<FetchResult> {
   const problem = checkSourceConfig(cfg);
   if (problem !== null) throw new SourceError('unreachable', problem);
   signal?.throwIfAborted();
@@ -125,22 +130,25 @@ export async function fetchOverview(cfg: SourceConfig, signal?: AbortSignal): Pr
   const body = await download(overviewUrl(cfg.apiUrl), cfg, signal);
   const parseStarted = performance.now();
 
-  let text: string;
-  try {
-    text = body.toString('utf8');
-  } catch {
-    // Past V8's longest string (~512 MiB) the text cannot even be made.
-    throw new SourceError('too_large', `S2 API body of ${formatBytes(body.length)} is too large to decode`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(stripBom(text));
-  } catch (err) {
-    throw new SourceError('not_json', `S2 API body is not JSON: ${redact(jsonErrorReason(err), cfg.token)}`);
+  // undefined: no reader, or a body its scanner does not read (a failure among them).
+  let json = reader?.parse(body);
+  if (json === undefined) {
+    let text: string;
+    try {
+      text = body.toString('utf8');
+    } catch {
+      // Past V8's longest string (~512 MiB) the text cannot even be made.
+      throw new SourceError('too_large', `S2 API body of ${formatBytes(body.length)} is too large to decode`);
+    }
+    try {
+      json = JSON.parse(stripBom(text));
+    } catch (err) {
+      throw new SourceError('not_json', `S2 API body is not JSON: ${redact(jsonErrorReason(err), cfg.token)}`);
+    }
   }
   let overview: SourceOverview;
   try {
-    overview = toOverview(json);
+    overview = reader === undefined ? toOverview(json) : reader.toOverview(json);
   } catch (err) {
     if (!(err instanceof OverviewError)) throw err;
     throw new SourceError('not_overview', `S2 API body is not an overview: ${redact(err.message, cfg.token)}`);

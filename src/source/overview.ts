@@ -74,8 +74,38 @@ function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
 }
 
-/** Validates a parsed JSON value. Throws OverviewError only when the body is not an overview at all. */
-export function toOverview(body: unknown): SourceOverview {
+/**
+ * What toOverview built from the previous body, for OverviewReader: a body whose `warehouses` and
+ * `products` are the very same values (the reader reuses a value whose bytes did not change) has
+ * the same joins, so an element of `items` that is the same value at the same index makes the
+ * same Item, which is taken as it is instead of being validated and built again. Whatever is
+ * decided across items (duplicates, counts) is still decided over every item of the body.
+ * Sound only while nobody mutates the parsed values or the Items (nothing does: the engine reads them).
+ */
+export class OverviewMemory {
+  last: BuiltOverview | null = null;
+
+  forget(): void {
+    this.last = null;
+  }
+}
+
+interface BuiltOverview extends BuiltItems {
+  /** The body's arrays, compared by identity with the next body's. */
+  rawWarehouses: unknown[];
+  rawProducts: unknown[];
+  rawItems: unknown[];
+  warehouses: Entries<WarehouseInfo>;
+  products: Entries<ProductInfo>;
+  entryProblems: readonly string[];
+}
+
+/**
+ * Validates a parsed JSON value. Throws OverviewError only when the body is not an overview at all.
+ * With `memory` (OverviewReader's), the Items of elements reused from the previous body are
+ * taken from it; the result is the same as without.
+ */
+export function toOverview(body: unknown, memory?: OverviewMemory): SourceOverview {
   if (!isObject(body)) {
     throw new OverviewError(`expected an object with warehouses, products and items, got ${describeValue(body)}`);
   }
@@ -85,10 +115,32 @@ export function toOverview(body: unknown): SourceOverview {
   for (const [name, value] of [['warehouses', rawWarehouses], ['products', rawProducts], ['items', rawItems]] as const) {
     if (!Array.isArray(value)) throw new OverviewError(expected(name, 'an array', value));
   }
-  const malformedEntries: string[] = [];
-  const warehouses = readWarehouses(rawWarehouses as unknown[], malformedEntries);
-  const products = readProducts(rawProducts as unknown[], malformedEntries);
-  const { items, malformed } = readItems(rawItems as unknown[], warehouses, products);
+  const last = memory?.last ?? null;
+  const sameEntries = last !== null && last.rawWarehouses === rawWarehouses && last.rawProducts === rawProducts;
+  let warehouses: Entries<WarehouseInfo>;
+  let products: Entries<ProductInfo>;
+  let malformedEntries: string[];
+  if (sameEntries) {
+    ({ warehouses, products } = last);
+    malformedEntries = last.entryProblems.slice();
+  } else {
+    malformedEntries = [];
+    warehouses = readWarehouses(rawWarehouses as unknown[], malformedEntries);
+    products = readProducts(rawProducts as unknown[], malformedEntries);
+  }
+  const { items, malformed, built, cells } = readItems(rawItems as unknown[], warehouses, products, sameEntries ? last : null);
+  if (memory !== undefined) {
+    memory.last = {
+      rawWarehouses: rawWarehouses as unknown[],
+      rawProducts: rawProducts as unknown[],
+      rawItems: rawItems as unknown[],
+      warehouses,
+      products,
+      entryProblems: malformedEntries.slice(),
+      built,
+      cells,
+    };
+  }
   return {
     items,
     malformed,
@@ -242,20 +294,21 @@ class SeenItems {
     this.grid = cells > 0 && cells <= MAX_GRID_CELLS ? new Int32Array(cells) : null;
   }
 
-  /** -1 the first time an identity is claimed (by item `index`); else the index of its first item. */
-  claim(
-    index: number,
-    warehouseId: string,
-    productId: string,
-    warehouse: WarehouseInfo | undefined,
-    product: ProductInfo | undefined,
-  ): number {
-    // The same ids always resolve to the same entries, so an identity always takes the same path.
-    if (this.grid !== null && warehouse !== undefined && product !== undefined) {
-      const cell = product.index * this.warehouseCount + warehouse.index;
-      const first = this.grid[cell];
+  /**
+   * The grid cell of an identity, or -1 when it goes to the maps. The same ids always resolve to
+   * the same entries, so an identity always takes the same path.
+   */
+  cellOf(warehouse: WarehouseInfo | undefined, product: ProductInfo | undefined): number {
+    return this.grid !== null && warehouse !== undefined && product !== undefined ? product.index * this.warehouseCount + warehouse.index : -1;
+  }
+
+  /** -1 the first time an identity (its cellOf, and its ids) is claimed (by item `index`); else the index of its first item. */
+  claim(index: number, cell: number, warehouseId: string, productId: string): number {
+    if (cell >= 0) {
+      const grid = this.grid as Int32Array;
+      const first = grid[cell];
       if (first !== 0) return first - 1;
-      this.grid[cell] = index + 1;
+      grid[cell] = index + 1;
       return -1;
     }
     let products = this.others.get(warehouseId);
@@ -270,13 +323,32 @@ class SeenItems {
   }
 }
 
+/** What readItems built, by index of the raw items, for the next body's readItems. */
+interface BuiltItems {
+  /** The Item built from each element; undefined where it was malformed. */
+  built: Array<Item | undefined>;
+  /** The SeenItems cell of each built Item's identity. */
+  cells: Int32Array;
+}
+
+/**
+ * `previous`: the previous body's items and what was built from them, made with the same
+ * warehouse and product entries; an element that is the same value at the same index gives the
+ * same Item (only the claim of its identity depends on the other items, and it is made).
+ */
 function readItems(
   raw: unknown[],
   warehouses: Entries<WarehouseInfo>,
   products: Entries<ProductInfo>,
-): { items: Item[]; malformed: MalformedItem[] } {
+  previous: ({ rawItems: unknown[] } & BuiltItems) | null,
+): { items: Item[]; malformed: MalformedItem[] } & BuiltItems {
   const items: Item[] = [];
   const malformed: MalformedItem[] = [];
+  const built = new Array<Item | undefined>(raw.length).fill(undefined);
+  const cells = new Int32Array(raw.length);
+  const previousRaw = previous?.rawItems ?? [];
+  const previousBuilt = previous?.built ?? [];
+  const previousCells = previous?.cells ?? cells;
   const seen = new SeenItems(warehouses.good.size, products.good.size);
   // Neighbouring items often share a timestamp: it is parsed once. (A cache of every distinct
   // one cost more than it saved: real timestamps are mostly distinct.) NaN marks a bad one.
@@ -286,6 +358,19 @@ function readItems(
 
   for (let i = 0; i < raw.length; i++) {
     const item = raw[i];
+    const same = item === previousRaw[i] ? previousBuilt[i] : undefined;
+    if (same !== undefined) {
+      const cell = previousCells[i];
+      const first = seen.claim(i, cell, same.warehouseId, same.productId);
+      if (first >= 0) {
+        malformed.push(duplicate(i, first));
+        continue;
+      }
+      items.push(same);
+      built[i] = same;
+      cells[i] = cell;
+      continue;
+    }
     if (!isObject(item)) {
       malformed.push({ index: i, message: expected(`items[${i}]`, 'an object', item) });
       continue;
@@ -310,9 +395,10 @@ function readItems(
     // evaluated once or held, never both. A duplicate carries no ids for the same reason.
     const warehouse = warehouses.good.get(warehouseId);
     const product = products.good.get(productId);
-    const first = seen.claim(i, warehouseId, productId, warehouse, product);
+    const cell = seen.cellOf(warehouse, product);
+    const first = seen.claim(i, cell, warehouseId, productId);
     if (first >= 0) {
-      malformed.push({ index: i, message: `items[${i}]: duplicate of items[${first}] (same warehouseId and productId), left out` });
+      malformed.push(duplicate(i, first));
       continue;
     }
 
@@ -351,7 +437,7 @@ function readItems(
     }
 
     // One object literal shape for every item keeps the engine's property access monomorphic.
-    items.push({
+    const made: Item = {
       warehouseId,
       productId,
       warehouse: warehouse === undefined ? null : warehouse.name,
@@ -365,9 +451,16 @@ function readItems(
       reserved: reserved as number,
       updatedAt: updatedAt as string,
       updatedAtMs,
-    });
+    };
+    items.push(made);
+    built[i] = made;
+    cells[i] = cell;
   }
-  return { items, malformed };
+  return { items, malformed, built, cells };
+}
+
+function duplicate(index: number, first: number): MalformedItem {
+  return { index, message: `items[${index}]: duplicate of items[${first}] (same warehouseId and productId), left out` };
 }
 
 function identified(index: number, warehouseId: unknown, productId: unknown, message: string): MalformedItem {

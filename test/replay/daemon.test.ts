@@ -98,6 +98,7 @@ describe('replay tells what the daemon sent', () => {
       env: { TEST_SLACK_URL: slack.webhookUrl },
       log: captureLog('warn').log,
       schedule: false,
+      incrementalParse: true, // as `stockwatch run` parses: each body only where it changed
       now: () => now,
     });
     // What each channel received at each poll, in order.

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { checkApiUrl, checkSourceConfig, fetchOverview, redact, SourceError, type SourceConfig } from '../../src/source/client';
+import type { Item } from '../../src/model';
+import { OverviewReader } from '../../src/source/incremental';
 
 const SAMPLE = readFileSync(path.join(__dirname, '../../fixtures/overview.sample.json'));
 const TOKEN = 'tok-Very-Secret-4f9c2a71b';
@@ -43,9 +45,9 @@ function config(overrides: Partial<SourceConfig> = {}): SourceConfig {
   return { apiUrl: `${baseUrl}/api`, token: TOKEN, organizationId: 'org-42', timeoutMs: 5000, ...overrides };
 }
 
-async function failure(cfg: SourceConfig = config(), signal?: AbortSignal): Promise<SourceError> {
+async function failure(cfg: SourceConfig = config(), signal?: AbortSignal, reader?: OverviewReader): Promise<SourceError> {
   try {
-    await fetchOverview(cfg, signal);
+    await fetchOverview(cfg, signal, reader);
   } catch (err) {
     expect(err).toBeInstanceOf(SourceError);
     const e = err as SourceError;
@@ -124,6 +126,51 @@ describe('fetchOverview: success', () => {
     };
     const result = await fetchOverview(config());
     expect(result.overview.items[0].warehouse).toBe('Entrepôt 倉庫 🎧');
+  });
+});
+
+describe('fetchOverview with a reader (the running daemon parses only what changed)', () => {
+  const sample = (): { items: Array<{ level: { available: number } }> } => JSON.parse(SAMPLE.toString('utf8'));
+
+  it('reads each body as the plain fetch does, keeping the Items of unchanged items', async () => {
+    const changed = sample();
+    changed.items[1].level.available += 100;
+    const bodies = [JSON.stringify(sample()), JSON.stringify(changed), JSON.stringify(changed)].map((text) => Buffer.from(text));
+    const reader = new OverviewReader();
+    const read: Item[][] = [];
+    for (const body of bodies) {
+      handler = (_req, res) => res.end(body);
+      const result = await fetchOverview(config(), undefined, reader);
+      expect(result.overview).toEqual((await fetchOverview(config())).overview);
+      expect(result.body.equals(body)).toBe(true);
+      read.push(result.overview.items);
+    }
+    expect(read[1].map((item, k) => item === read[0][k])).toEqual(read[1].map((_, k) => k !== 1));
+    expect(read[2].every((item, k) => item === read[1][k])).toBe(true);
+  });
+
+  it.each([
+    ['not JSON', '<html><body>Bad gateway</body></html>'],
+    ['empty', ''],
+    ['cut short', SAMPLE.toString('utf8').slice(0, 700)],
+    ['echoing the token', `{"warehouses": [], "products": [], "items": [${TOKEN}]}`],
+    ['of the wrong shape', '{"warehouses":[],"products":[],"items":null}'],
+    ['of the wrong shape, echoing the token', `{"warehouses":[],"products":[],"items":"${TOKEN}"}`],
+  ])('a body %s fails with the same kind and message as without a reader, then the next good body reads', async (_what, broken) => {
+    const reader = new OverviewReader();
+    const good = (): void => {
+      handler = (_req, res) => res.end(SAMPLE);
+    };
+    good();
+    const first = await fetchOverview(config(), undefined, reader);
+    handler = (_req, res) => res.end(broken);
+    const withReader = await failure(config(), undefined, reader);
+    const plain = await failure(config());
+    expect({ kind: withReader.kind, message: withReader.message }).toEqual({ kind: plain.kind, message: plain.message });
+    expect(['not_json', 'not_overview']).toContain(withReader.kind);
+    good();
+    const again = await fetchOverview(config(), undefined, reader);
+    expect(again.overview).toEqual(first.overview);
   });
 });
 
