@@ -21,6 +21,11 @@ export interface Item {
   updatedAt: string;
   /** updatedAt parsed once, in ms since the epoch. */
   updatedAtMs: number;
+  /**
+   * Its product's position among the overview's products, or -1 (an unknown product): per-product
+   * sums index an array with it instead of hashing the product id of every item.
+   */
+  productSlot: number;
 }
 
 /** An item the source could not use: left out of evaluation, its alerts kept as they were. */

@@ -214,97 +214,147 @@ export function evaluate(items: readonly Item[], compiled: CompiledRuleSet, nowM
  * rules fire nothing.
  */
 export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleSet, nowMs: number, forecast?: Forecast): Evaluation {
-  const alerts: Alert[] = [];
-  const holding: Alert[] = [];
-  /** Item-scope low_available alerts whose summary names the warehouses with stock (`{{elsewhere}}`): rendered once all are known. */
-  const sharing: Array<{ c: CompiledRule; alert: Alert; brand: string | null }> = [];
-  let positive: Map<string, number> | null = null;
-  const count = items.length;
-  for (const c of compiled.rules) {
+  const byRule = compiled.rules.map(() => ({ alerts: [] as Alert[], holding: [] as Alert[] }));
+  const tests: ItemTest[] = [];
+  compiled.rules.forEach((c, r) => {
     const rule = c.rule;
-    const where = c.where;
     const active = c.silences.filter((s) => nowMs < s.untilMs);
-    // One tight loop per rule type: the test in the loop is a comparison of two numbers.
+    const out = byRule[r];
+    const test = (kind: TestKind, thresholds: Partial<Pick<ItemTest, 'below' | 'clearAt' | 'withIncoming' | 'olderThanMs'>> = {}): void => {
+      tests.push({ c, kind, below: 0, clearAt: 0, withIncoming: false, olderThanMs: 0, ...thresholds, active, shares: c.summary !== null && c.summary.uses('elsewhere'), ...out });
+    };
     switch (rule.type) {
       case 'low_available': {
         if (rule.scope === 'network') {
-          lowNetwork(c, items, active, alerts, holding);
+          lowNetwork(c, items, active, out.alerts, out.holding);
           break;
         }
         // A rule without its threshold (the loader refuses one) never fires.
         const below = rule.below ?? Number.NEGATIVE_INFINITY;
-        const clearAt = Math.max(rule.clearAt ?? below, below);
-        const withIncoming = rule.countIncoming === true;
-        const shares = c.summary !== null && c.summary.uses('elsewhere');
-        for (let i = 0; i < count; i++) {
-          const item = items[i];
-          const quantity = withIncoming ? item.available + item.incoming : item.available;
-          if (!(quantity < clearAt)) continue;
-          if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-          const alert = fire(c, item, active);
-          // SPEC 3.1: the product's positive `available` in every other warehouse.
-          positive ??= positiveByProduct(items);
-          alert.availableElsewhere = positive.get(item.productId)! - (item.available > 0 ? item.available : 0);
-          (quantity < below ? alerts : holding).push(alert);
-          if (shares) sharing.push({ c, alert, brand: item.brand });
-          else summarize(c, alert, item.brand);
-        }
+        test(LOW, { below, clearAt: Math.max(rule.clearAt ?? below, below), withIncoming: rule.countIncoming === true });
         break;
       }
       case 'negative_reserved':
-        for (let i = 0; i < count; i++) {
-          const item = items[i];
-          if (!(item.reserved < 0)) continue;
-          if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-          alerts.push(summarize(c, fire(c, item, active), item.brand));
-        }
+        test(NEGATIVE);
         break;
-      case 'stale': {
-        const olderThanMs = rule.olderThanMs ?? Number.POSITIVE_INFINITY;
-        for (let i = 0; i < count; i++) {
-          const item = items[i];
-          if (!(nowMs - item.updatedAtMs > olderThanMs)) continue;
-          if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-          alerts.push(summarize(c, fire(c, item, active), item.brand));
-        }
+      case 'stale':
+        test(STALE, { olderThanMs: rule.olderThanMs ?? Number.POSITIVE_INFINITY });
         break;
-      }
       case 'unknown_product':
-        for (let i = 0; i < count; i++) {
-          const item = items[i];
-          if (item.knownProduct && item.knownWarehouse) continue;
-          if (where !== null && !matchesWhere(where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
-          alerts.push(summarize(c, fire(c, item, active), item.brand));
-        }
+        test(UNKNOWN);
         break;
       case 'stale_warehouse':
-        staleWarehouses(c, items, nowMs, active, alerts);
+        staleWarehouses(c, items, nowMs, active, out.alerts);
         break;
       case 'runs_out':
-        if (forecast !== undefined) runsOut(c, items, nowMs, forecast, active, alerts);
+        if (forecast !== undefined) runsOut(c, items, nowMs, forecast, active, out.alerts);
         break;
       default: {
         const unreachable: never = rule.type;
         throw new Error(`unknown rule type ${String(unreachable)}`);
       }
     }
+  });
+  if (tests.length > 0) testItems(items, tests, nowMs);
+  return { alerts: byRule.flatMap((r) => r.alerts), holding: byRule.flatMap((r) => r.holding) };
+}
+
+const LOW = 0;
+const NEGATIVE = 1;
+const STALE = 2;
+const UNKNOWN = 3;
+type TestKind = typeof LOW | typeof NEGATIVE | typeof STALE | typeof UNKNOWN;
+
+/** An item-scope rule whose condition is a test of one item's own fields. */
+interface ItemTest {
+  c: CompiledRule;
+  kind: TestKind;
+  below: number;
+  /** low_available: quantities below this fire or (from `below` up) hold a firing alert. */
+  clearAt: number;
+  withIncoming: boolean;
+  olderThanMs: number;
+  active: readonly CompiledSilence[];
+  /** The summary names the warehouses with stock (`{{elsewhere}}`): rendered once all alerts are known. */
+  shares: boolean;
+  alerts: Alert[];
+  holding: Alert[];
+}
+
+/**
+ * The item-scope rules over every item, in one pass: each item is read once for all of them (a
+ * pass per rule read every item ten times over, and reading the items is what costs: they are
+ * scattered objects). Per item and rule the test is a comparison of numbers; only items that fire
+ * cost a `where` match, a silence check and an Alert object.
+ */
+function testItems(items: readonly Item[], tests: readonly ItemTest[], nowMs: number): void {
+  const positive = tests.some((t) => t.kind === LOW) ? new ProductStock(items) : null;
+  const sharing: Array<{ c: CompiledRule; alert: Alert; brand: string | null }> = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    for (let t = 0; t < tests.length; t++) {
+      const test = tests[t];
+      let holds = false;
+      switch (test.kind) {
+        case LOW: {
+          const quantity = test.withIncoming ? item.available + item.incoming : item.available;
+          if (!(quantity < test.clearAt)) continue;
+          holds = !(quantity < test.below);
+          break;
+        }
+        case NEGATIVE:
+          if (!(item.reserved < 0)) continue;
+          break;
+        case STALE:
+          if (!(nowMs - item.updatedAtMs > test.olderThanMs)) continue;
+          break;
+        case UNKNOWN:
+          if (item.knownProduct && item.knownWarehouse) continue;
+          break;
+      }
+      const { c } = test;
+      if (c.where !== null && !matchesWhere(c.where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
+      const alert = fire(c, item, test.active);
+      if (test.kind !== LOW) {
+        test.alerts.push(summarize(c, alert, item.brand));
+        continue;
+      }
+      // SPEC 3.1: the product's positive `available` in every other warehouse.
+      alert.availableElsewhere = positive!.of(item) - (item.available > 0 ? item.available : 0);
+      (holds ? test.holding : test.alerts).push(alert);
+      if (test.shares) sharing.push({ c, alert, brand: item.brand });
+      else summarize(c, alert, item.brand);
+    }
   }
   if (sharing.length > 0) renderElsewhere(items, sharing);
-  return { alerts, holding };
 }
 
 /**
  * Each product's positive `available` summed over its items: an item's stock elsewhere is its
  * product's sum less its own share (the items are unique by warehouse and product, as
- * toOverview() leaves them). One pass, only in a poll where a low_available alert fires.
+ * toOverview() leaves them). Summed by product slot in an array; only unknown products (no
+ * slot) are summed by id.
  */
-function positiveByProduct(items: readonly Item[]): Map<string, number> {
-  const sums = new Map<string, number>();
-  for (let i = 0; i < items.length; i++) {
-    const { productId, available } = items[i];
-    sums.set(productId, (sums.get(productId) ?? 0) + (available > 0 ? available : 0));
+export class ProductStock {
+  private readonly bySlot: Float64Array;
+  private readonly byId = new Map<string, number>();
+
+  constructor(items: readonly Item[]) {
+    let slots = 0;
+    for (let i = 0; i < items.length; i++) if (items[i].productSlot >= slots) slots = items[i].productSlot + 1;
+    this.bySlot = new Float64Array(slots);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (!(item.available > 0)) continue;
+      if (item.productSlot >= 0) this.bySlot[item.productSlot] += item.available;
+      else this.byId.set(item.productId, (this.byId.get(item.productId) ?? 0) + item.available);
+    }
   }
-  return sums;
+
+  /** The positive stock of `item`'s product (counted in). */
+  of(item: Item): number {
+    return item.productSlot >= 0 ? this.bySlot[item.productSlot] : (this.byId.get(item.productId) ?? 0);
+  }
 }
 
 /** The `{{elsewhere}}` text of item-scope low_available summaries: one pass over the items, for the products that fire. */

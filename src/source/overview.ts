@@ -451,6 +451,7 @@ function readItems(
       reserved: reserved as number,
       updatedAt: updatedAt as string,
       updatedAtMs,
+      productSlot: product === undefined ? -1 : product.index,
     };
     items.push(made);
     built[i] = made;

@@ -120,6 +120,7 @@ const itemArb: fc.Arbitrary<Item> = fc
       productId: r.productId,
       warehouse: r.warehouse,
       knownWarehouse: r.warehouse !== null,
+      productSlot: -1,
       sku: r.knownProduct ? r.sku : null,
       product: r.knownProduct ? r.product : null,
       brand: r.knownProduct ? r.brand : null,

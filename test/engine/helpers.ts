@@ -17,6 +17,7 @@ export function item(overrides: Partial<Item> = {}): Item {
     brand: 'Acme',
     knownProduct: true,
     knownWarehouse: true,
+    productSlot: -1,
     available: 100,
     incoming: 0,
     reserved: 0,
