@@ -59,7 +59,12 @@ describe('the vendor sample', () => {
       reserved: -13,
       updatedAt: '2024-06-03T03:40:41.743844Z',
       updatedAtMs: Date.UTC(2024, 5, 3, 3, 40, 41, 743),
+      productSlot: 3,
     });
+    // Slots are positions among the products: equal for the items of one product, -1 for an unknown one.
+    const known = overview.items.filter((i) => i.knownProduct);
+    expect(new Set(known.map((i) => i.productSlot)).size).toBe(new Set(known.map((i) => i.productId)).size);
+    expect(overview.items.filter((i) => !i.knownProduct).map((i) => i.productSlot)).toEqual([-1, -1, -1]);
     expect(overview.items[4]).toMatchObject({ sku: 'test', product: 'Test Product', brand: 'Sony', knownProduct: true });
   });
 
