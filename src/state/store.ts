@@ -421,14 +421,20 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
     if (enc === undefined) encoded.set(id, (enc = encodeId(id)));
     return enc;
   };
+  // With nothing stored (a first poll) every record is new: no alertKey() to make and look up.
+  const nothingStored = cache.alerts.size === 0;
   for (const r of c.alertsSet ?? []) {
     const a = r.alert;
-    const key = alertKey(a.rule, a.warehouseId, a.productId);
-    setKeys.push(key);
     const enc = encodeOnce(a.productId);
     const stored = products.has(enc);
     const e = entry(enc, a.productId);
-    if (!cache.alerts.has(key)) {
+    let known = false;
+    if (!nothingStored) {
+      const key = alertKey(a.rule, a.warehouseId, a.productId);
+      setKeys.push(key);
+      known = cache.alerts.has(key);
+    }
+    if (!known) {
       e.refs++;
       added++;
     }
