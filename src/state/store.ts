@@ -89,6 +89,16 @@ interface ProductEntry extends ProductNames {
   refs: number;
 }
 
+/** A record field's rule and warehouse, as readAlerts() works them out. */
+interface CodePair {
+  rule: string;
+  warehouseId: string | null;
+  warehouse: string | null;
+  /** alertKey() of the pair without the product: the key of a record is this + its product id. */
+  keyStart: string;
+  definition: Rule | undefined;
+}
+
 /** The alert state as of a generation: what the last load() read or this process last committed. */
 interface AlertCache {
   gen: number;
@@ -153,35 +163,52 @@ export class StateStore {
       if (Object.keys(legacy).length > 0) return this.readLegacy(gen, layout, legacy);
     }
     const pipe = this.redis.pipeline();
-    for (let b = 0; b < layout.productBuckets; b++) pipe.hgetall(this.keys.productBucket(b));
-    for (let b = 0; b < layout.alertBuckets; b++) pipe.hgetall(this.keys.alertBucket(b));
+    // call() hands back Redis's reply as it is, a flat [field, value, …] array; ioredis's hgetall()
+    // would make an object of ~100 properties of each bucket first (and for-in over those is slow):
+    // that alone took seconds at 300,000 records.
+    for (let b = 0; b < layout.productBuckets; b++) pipe.call('HGETALL', this.keys.productBucket(b));
+    for (let b = 0; b < layout.alertBuckets; b++) pipe.call('HGETALL', this.keys.alertBucket(b));
     const replies = (await pipe.exec()) ?? [];
+    const fieldsAndValues = (i: number): string[] => {
+      const [err, reply] = replies[i];
+      if (err) throw err;
+      if (!Array.isArray(reply)) throw new Error(`HGETALL answered ${typeof reply}, not a field/value array`);
+      return reply as string[];
+    };
     const products = new Map<string, ProductEntry>();
     let i = 0;
     for (; i < layout.productBuckets; i++) {
-      const [err, hash] = replies[i];
-      if (err) throw err;
-      const h = hash as Record<string, string>;
-      for (const enc in h) products.set(enc, { ...decodeProduct(h[enc]), id: decodeId(enc), refs: 0 });
+      const h = fieldsAndValues(i);
+      for (let j = 0; j < h.length; j += 2) {
+        const names = decodeProduct(h[j + 1]);
+        products.set(h[j], { sku: names.sku, product: names.product, id: decodeId(h[j]), refs: 0 });
+      }
     }
+    // What a field's `rule.warehouse.` codes stand for, worked out once per pair rather than per record.
+    const pairs = new Map<string, CodePair>();
+    const pairOf = (codes: string): CodePair => {
+      const dot = codes.indexOf('.');
+      const rule = layout.rules[parseInt(codes.slice(0, dot), 36)];
+      const [warehouseId, warehouse] = layout.warehouses[parseInt(codes.slice(dot + 1, -1), 36)];
+      const pair = { rule, warehouseId, warehouse, keyStart: alertKey(rule, warehouseId, null), definition: rules?.get(rule) };
+      pairs.set(codes, pair);
+      return pair;
+    };
     const alerts = new Map<string, AlertRecord>();
     for (; i < replies.length; i++) {
-      const [err, hash] = replies[i];
-      if (err) throw err;
-      const h = hash as Record<string, string>;
-      for (const field in h) {
-        const dot1 = field.indexOf('.');
-        const dot2 = field.indexOf('.', dot1 + 1);
-        const rule = layout.rules[parseInt(field.slice(0, dot1), 36)];
-        const wh = layout.warehouses[parseInt(field.slice(dot1 + 1, dot2), 36)];
-        const warehouseId = wh[0];
-        const warehouse = wh[1];
-        const enc = field.slice(dot2 + 1);
+      const h = fieldsAndValues(i);
+      for (let j = 0; j < h.length; j += 2) {
+        const field = h[j];
+        const productAt = field.indexOf('.', field.indexOf('.') + 1) + 1;
+        const codes = field.slice(0, productAt);
+        const pair = pairs.get(codes) ?? pairOf(codes);
+        const enc = field.slice(productAt);
         let product = products.get(enc);
         if (product === undefined) products.set(enc, (product = { sku: null, product: null, id: decodeId(enc), refs: 0 }));
         product.refs++;
-        const record = decodeValue({ rule, warehouseId, warehouse, productId: product.id, names: product }, h[field], rules?.get(rule));
-        alerts.set(alertKey(rule, warehouseId, product.id), record);
+        const record = decodeValue(pair.rule, pair.warehouseId, pair.warehouse, product.id, product, h[j + 1], pair.definition);
+        // alertKey(rule, warehouseId, productId), with the rule and warehouse part made once.
+        alerts.set(pair.keyStart + (product.id ?? ''), record);
       }
     }
     return (this.cache = { gen, layout, alerts, products });
@@ -394,14 +421,20 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
     if (enc === undefined) encoded.set(id, (enc = encodeId(id)));
     return enc;
   };
+  // With nothing stored (a first poll) every record is new: no alertKey() to make and look up.
+  const nothingStored = cache.alerts.size === 0;
   for (const r of c.alertsSet ?? []) {
     const a = r.alert;
-    const key = alertKey(a.rule, a.warehouseId, a.productId);
-    setKeys.push(key);
     const enc = encodeOnce(a.productId);
     const stored = products.has(enc);
     const e = entry(enc, a.productId);
-    if (!cache.alerts.has(key)) {
+    let known = false;
+    if (!nothingStored) {
+      const key = alertKey(a.rule, a.warehouseId, a.productId);
+      setKeys.push(key);
+      known = cache.alerts.has(key);
+    }
+    if (!known) {
       e.refs++;
       added++;
     }
