@@ -1,6 +1,9 @@
 // Builders for engine tests: model objects written directly, not through the YAML loader.
 import type { Alert, Item, Rule, RuleSet, Silence } from '../../src/model';
+import { evaluateOverview, type CompiledRuleSet } from '../../src/engine/evaluate';
+import { advanceAlerts, type AlertRecord, type LifecycleResult } from '../../src/engine/lifecycle';
 import type { ItemNow } from '../../src/engine/resolved';
+import { itemKey } from '../../src/model';
 
 export const NOW = Date.parse('2024-06-05T12:00:00Z');
 export const HOUR = 3_600_000;
@@ -78,3 +81,16 @@ export const printed = (alert: Alert): Record<string, unknown> => JSON.parse(JSO
 
 /** A resolving alert's item as the lifecycle is given it (without its stock elsewhere: the alert keeps the last). */
 export const nowOf = (item: Item | undefined): ItemNow | undefined => (item === undefined ? undefined : { item });
+
+/** One poll through the evaluation and the lifecycle (stepPoll without its books), every item readable. */
+export function advance(compiled: CompiledRuleSet, previous: ReadonlyMap<string, AlertRecord>, items: Item[], nowMs: number): LifecycleResult {
+  const byKey = new Map(items.map((i) => [itemKey(i.warehouseId, i.productId), i]));
+  return advanceAlerts({
+    previous,
+    evaluation: evaluateOverview(items, compiled, nowMs),
+    compiled,
+    nowMs,
+    resolveAbsent: true,
+    itemsOf: (alerts) => alerts.map((a) => nowOf(byKey.get(itemKey(a.warehouseId, a.productId)))),
+  });
+}

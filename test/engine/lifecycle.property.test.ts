@@ -4,10 +4,10 @@
 // Random series of overviews go through the lifecycle twice, once with the state as it left it and
 // once with the same state shuffled; both must decide the same at every poll.
 import fc from 'fast-check';
-import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
-import { advanceAlerts, type AlertRecord, type LifecycleResult } from '../../src/engine/lifecycle';
-import { alertKey, itemKey, type Item } from '../../src/model';
-import { NOW, item, lowAvailable, negativeReserved, nowOf, ruleSet, stale } from './helpers';
+import { compileRuleSet } from '../../src/engine/evaluate';
+import type { AlertRecord, LifecycleResult } from '../../src/engine/lifecycle';
+import { alertKey, type Item } from '../../src/model';
+import { NOW, advance, item, lowAvailable, negativeReserved, ruleSet, stale } from './helpers';
 
 const MIN = 60_000;
 const rules = [
@@ -42,17 +42,7 @@ function itemsOf(poll: { listed: number[]; levels: Array<{ available: number; re
   );
 }
 
-function step(previous: ReadonlyMap<string, AlertRecord>, items: Item[], nowMs: number): LifecycleResult {
-  const byKey = new Map(items.map((i) => [itemKey(i.warehouseId, i.productId), i]));
-  return advanceAlerts({
-    previous,
-    evaluation: evaluateOverview(items, compiled, nowMs),
-    compiled,
-    nowMs,
-    resolveAbsent: true,
-    itemsOf: (alerts) => alerts.map((a) => nowOf(byKey.get(itemKey(a.warehouseId, a.productId)))),
-  });
-}
+const step = (previous: ReadonlyMap<string, AlertRecord>, items: Item[], nowMs: number): LifecycleResult => advance(compiled, previous, items, nowMs);
 
 /** What a poll decided, in a form that does not depend on any order but the events'. */
 function decided(r: LifecycleResult): unknown {

@@ -2,7 +2,7 @@ import { compileRuleSet, evaluateOverview } from '../../src/engine/evaluate';
 import { advanceAlerts, type AlertRecord, type LifecycleResult } from '../../src/engine/lifecycle';
 import { alertKey, itemKey, type Alert, type Inhibit, type Item, type Rule, type Silence } from '../../src/model';
 import { alert } from '../support/alerts';
-import { HOUR, NOW, item, lowAvailable, negativeReserved, nowOf, ruleSet, silence, stale } from './helpers';
+import { HOUR, NOW, advance, item, lowAvailable, negativeReserved, nowOf, ruleSet, silence, stale } from './helpers';
 
 const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
 const rulesOf = (...rules: Rule[]): Rule[] => rules;
@@ -263,15 +263,7 @@ function polls(rules: Rule[], inhibit: Inhibit[] = []) {
   const compiled = compileRuleSet(rs);
   let previous = new Map<string, AlertRecord>();
   return (items: Item[], nowMs: number): LifecycleResult => {
-    const byKey = new Map(items.map((i) => [itemKey(i.warehouseId, i.productId), i]));
-    const r = advanceAlerts({
-      previous,
-      evaluation: evaluateOverview(items, compiled, nowMs),
-      compiled,
-      nowMs,
-      resolveAbsent: true,
-      itemsOf: (alerts) => alerts.map((a) => nowOf(byKey.get(itemKey(a.warehouseId, a.productId)))),
-    });
+    const r = advance(compiled, previous, items, nowMs);
     previous = r.next;
     return r;
   };
