@@ -198,6 +198,8 @@ export interface Evaluation {
    * that already fires firing, and start nothing.
    */
   holding: Alert[];
+  /** Each product's positive `available`, where an item-scope low_available rule summed it. */
+  stock?: ProductStock;
 }
 
 /**
@@ -255,8 +257,8 @@ export function evaluateOverview(items: readonly Item[], compiled: CompiledRuleS
       }
     }
   });
-  if (tests.length > 0) testItems(items, tests, nowMs);
-  return { alerts: byRule.flatMap((r) => r.alerts), holding: byRule.flatMap((r) => r.holding) };
+  const stock = tests.length > 0 ? testItems(items, tests, nowMs) : undefined;
+  return { alerts: byRule.flatMap((r) => r.alerts), holding: byRule.flatMap((r) => r.holding), stock };
 }
 
 const LOW = 0;
@@ -285,10 +287,11 @@ interface ItemTest {
  * The item-scope rules over every item, in one pass: each item is read once for all of them (a
  * pass per rule read every item ten times over, and reading the items is what costs: they are
  * scattered objects). Per item and rule the test is a comparison of numbers; only items that fire
- * cost a `where` match, a silence check and an Alert object.
+ * cost a `where` match, a silence check and an Alert object. Returns the products' stock sums
+ * when a low_available rule needed them.
  */
-function testItems(items: readonly Item[], tests: readonly ItemTest[], nowMs: number): void {
-  const positive = tests.some((t) => t.kind === LOW) ? new ProductStock(items) : null;
+function testItems(items: readonly Item[], tests: readonly ItemTest[], nowMs: number): ProductStock | undefined {
+  const positive = tests.some((t) => t.kind === LOW) ? new ProductStock(items) : undefined;
   const sharing: Array<{ c: CompiledRule; alert: Alert; brand: string | null }> = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -327,6 +330,7 @@ function testItems(items: readonly Item[], tests: readonly ItemTest[], nowMs: nu
     }
   }
   if (sharing.length > 0) renderElsewhere(items, sharing);
+  return positive;
 }
 
 /**

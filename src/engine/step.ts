@@ -4,7 +4,7 @@
 // overviews. Both therefore decide exactly alike.
 import { itemKey, type Alert, type Item, type Overview } from '../model';
 import type { CompiledRuleSet } from './evaluate';
-import { evaluateOverview } from './evaluate';
+import { evaluateOverview, type ProductStock } from './evaluate';
 import { learn, type History } from './forecast';
 import { sumByProduct, type ProductSum } from './network';
 import { advanceAlerts, conditionOf, type AlertRecord, type LifecycleResult } from './lifecycle';
@@ -131,14 +131,15 @@ export function stepPoll(input: StepInput): StepResult {
     if (before !== undefined && before !== conditions[rule.name]) conditionChanged.add(rule.name);
   }
 
+  const evaluation = evaluateOverview(overview.items, compiled, nowMs, learned.forecast);
   const lifecycle = advanceAlerts({
     previous: input.alerts,
-    evaluation: evaluateOverview(overview.items, compiled, nowMs, learned.forecast),
+    evaluation,
     compiled,
     nowMs,
     heldItems,
     resolveAbsent: !suspect && unidentified === 0,
-    itemsOf: itemLookup(overview.items, compiled),
+    itemsOf: itemLookup(overview.items, compiled, evaluation.stock),
     conditionChanged,
   });
 
@@ -165,13 +166,12 @@ export function stepPoll(input: StepInput): StepResult {
  * The current items of the alerts that resolve (few, at most polls none): one pass over the items
  * for the wanted product + warehouse pairs, looked up by product first, so that an item of a
  * product that resolves nothing costs one lookup in a small map. A network alert's "item" is its
- * product summed as its rule sums it.
+ * product summed as its rule sums it. `stock`: the evaluation's per-product sums, where it made
+ * them (an item's stock elsewhere is its product's less its own).
  */
-function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts: readonly Alert[]) => Array<ItemNow | undefined> {
+function itemLookup(items: readonly Item[], compiled: CompiledRuleSet, stock: ProductStock | undefined): (alerts: readonly Alert[]) => Array<ItemNow | undefined> {
   return (alerts) => {
     const wanted = new Map<string, Map<string, Item | undefined>>();
-    /** The wanted products' positive `available`, summed: an item's stock elsewhere is that less its own. */
-    const positive = new Map<string, number>();
     const networkRules = new Set<string>();
     for (const a of alerts) {
       if (a.productId === null) continue;
@@ -185,11 +185,8 @@ function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts:
     }
     if (wanted.size > 0) {
       for (let i = 0; i < items.length; i++) {
-        const { productId, warehouseId, available } = items[i];
-        const warehouses = wanted.get(productId);
-        if (warehouses === undefined) continue;
-        positive.set(productId, (positive.get(productId) ?? 0) + (available > 0 ? available : 0));
-        if (warehouses.has(warehouseId)) warehouses.set(warehouseId, items[i]);
+        const warehouses = wanted.get(items[i].productId);
+        if (warehouses !== undefined && warehouses.has(items[i].warehouseId)) warehouses.set(items[i].warehouseId, items[i]);
       }
     }
     const sums = new Map<string, Map<string, Item>>();
@@ -206,7 +203,10 @@ function itemLookup(items: readonly Item[], compiled: CompiledRuleSet): (alerts:
         return sum === undefined ? undefined : { item: sum };
       }
       const item = wanted.get(a.productId)?.get(a.warehouseId);
-      return item === undefined ? undefined : { item, availableElsewhere: positive.get(a.productId)! - (item.available > 0 ? item.available : 0) };
+      if (item === undefined) return undefined;
+      // Only low_available alerts of scope item carry it; their rule made the evaluation sum the stock.
+      if (a.availableElsewhere === undefined || stock === undefined) return { item };
+      return { item, availableElsewhere: stock.of(item) - (item.available > 0 ? item.available : 0) };
     });
   };
 }
