@@ -103,6 +103,8 @@ export class Daemon {
    * clocks disagree never judge each other's polls late.
    */
   private lastSuccessSeen: { atMs: number | null; seenAtMs: number } = { atMs: null, seenAtMs: Date.now() };
+  /** Called when one of this daemon's delivery workers has finished a job (see waitForDelivery). */
+  private readonly settledListeners = new Set<() => void>();
   /** Routes other modules add to the HTTP server (the status page). */
   readonly routes: Record<string, Route> = {};
 
@@ -332,7 +334,10 @@ export class Daemon {
    * still pending (they stay queued, for a daemon to deliver).
    */
   waitForDelivery(jobIds: string[], timeoutMs: number): Promise<{ delivered: string[]; failed: string[]; pending: string[] }> {
-    return this.jobs.waitForDelivery(jobIds, timeoutMs);
+    return this.jobs.waitForDelivery(jobIds, timeoutMs, (listener) => {
+      this.settledListeners.add(listener);
+      return () => this.settledListeners.delete(listener);
+    });
   }
 
   async health(): Promise<{ status: number; contentType: string; body: string }> {
@@ -430,6 +435,7 @@ export class Daemon {
     worker.on('completed', (job: Job) => {
       this.recording?.notice(channelType, 'sent');
       log.info({ job: job.id, channel: job.data.channel, attempts: job.attemptsMade }, `${channelType} notice delivered`);
+      this.jobSettled();
     });
     worker.on('failed', (job: Job | undefined, err: Error) => {
       if (!job) return;
@@ -439,8 +445,13 @@ export class Daemon {
       const fields = { job: job.id, channel: job.data.channel, attempt: job.attemptsMade };
       if (finalFailure) log.error(fields, `${channelType} notice failed for good: ${oneLine(err)}`);
       else log.warn(fields, `${channelType} notice not delivered, will retry: ${oneLine(err)}`);
+      this.jobSettled();
     });
     worker.on('error', (err) => this.redisError(err));
+  }
+
+  private jobSettled(): void {
+    for (const listener of [...this.settledListeners]) listener();
   }
 
   /** The digest schedulers and their tick worker; again after a slot move (see followSlotMoves). */

@@ -14,6 +14,28 @@ export const MAX_JOB_DATA_BYTES = 1_000_000;
 /** What is read of a big job's data: enough for its channel name and notice type, which come first in its JSON. */
 const PARTIAL_DATA_CHARS = 512;
 
+/** How often waitForDelivery reads the states of jobs that other daemons may be delivering. */
+const STATE_POLL_MS = 20;
+
+/** Calls `listener` whenever a worker of this process has finished a job; returns the unsubscribe. */
+export type SettledSubscription = (listener: () => void) => () => void;
+
+/** Ends after `ms`, or earlier when `onSettled` fires; `cancel` ends it at once. */
+function pauseUntilSettled(ms: number, onSettled: SettledSubscription | undefined): { done: Promise<void>; cancel: () => void } {
+  let cancel = (): void => undefined;
+  const done = new Promise<void>((resolve) => {
+    let unsubscribe = (): void => undefined;
+    const timer = setTimeout(() => cancel(), ms);
+    cancel = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    if (onSettled) unsubscribe = onSettled(cancel);
+  });
+  return { done, cancel };
+}
+
 /** The depths the queue-depth metric reports. */
 const COUNTED_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
@@ -65,12 +87,20 @@ export class QueueJobs {
 
   /**
    * Waits until each job has been delivered or given up, or `timeoutMs` passed; returns the ids
-   * still pending (they stay queued, for a daemon to deliver).
+   * still pending (they stay queued, for a daemon to deliver). The states are read every
+   * STATE_POLL_MS, and at once when `onSettled` reports that a worker of this process finished a
+   * job (any daemon may deliver them, so that alone would not do).
    */
-  async waitForDelivery(jobIds: string[], timeoutMs: number): Promise<{ delivered: string[]; failed: string[]; pending: string[] }> {
+  async waitForDelivery(
+    jobIds: string[],
+    timeoutMs: number,
+    onSettled?: SettledSubscription,
+  ): Promise<{ delivered: string[]; failed: string[]; pending: string[] }> {
     const deadline = Date.now() + timeoutMs;
     const result = { delivered: [] as string[], failed: [] as string[], pending: [...jobIds] };
     while (result.pending.length > 0 && Date.now() < deadline) {
+      // Subscribed before the states are read: a job finished meanwhile still ends the pause.
+      const pause = pauseUntilSettled(STATE_POLL_MS, onSettled);
       const still: string[] = [];
       for (const id of result.pending) {
         const state = await this.state(id);
@@ -79,7 +109,8 @@ export class QueueJobs {
         else still.push(id);
       }
       result.pending = still;
-      if (still.length > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (still.length > 0) await pause.done;
+      else pause.cancel();
     }
     return result;
   }
