@@ -28,8 +28,8 @@ COPY package.json ./
 COPY bin ./bin
 COPY rules ./rules
 COPY fixtures ./fixtures
-# The files stay root-owned and read-only to the process; stockwatch writes nothing to disk
-# (its state is in Redis).
+# The files stay root-owned and read-only to the process; stockwatch writes nothing to disk but
+# its compiled-code cache in /tmp (STOCKWATCH_COMPILE_CACHE; its state is in Redis).
 USER node
 EXPOSE 9464
 # Slim images have no curl: node itself asks /healthz (200 while Redis answers, the last poll

@@ -7,8 +7,9 @@
 // Safety: cached bytecode is executed as it is, so it lives only in a directory that this user
 // owns and nobody else can write to; anything else turns the cache off. Invalidation: each entry
 // carries the SHA-1 of its source (a changed file is compiled anew), the file name carries the
-// Node version and architecture, and V8 itself refuses data from another V8 or other flags. Any
-// failure only costs the cache: a command never fails or behaves differently because of it.
+// Node version, architecture and options, V8 itself refuses data from another V8 or other flags,
+// and the file carries a checksum. Any failure only costs the cache: a command never fails or
+// behaves differently because of it. STOCKWATCH_COMPILE_CACHE=off turns it off.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import Module from 'node:module';
@@ -70,10 +71,30 @@ export function cacheDir(env: NodeJS.ProcessEnv): string | null {
   }
 }
 
-/** The cache file of one command: commands load different modules, each keeps its own set. */
-export function cacheFile(dir: string, command: string): string | null {
+/**
+ * The cache file of one command: commands load different modules, each keeps its own set. Node
+ * options change what V8 accepts, so each set of them has its own file too (no two kinds of
+ * process keep rewriting one file).
+ */
+export function cacheFile(
+  dir: string,
+  command: string,
+  node: { execArgv: string[]; options: string } = { execArgv: process.execArgv, options: process.env.NODE_OPTIONS ?? '' },
+): string | null {
   if (!/^[a-z][a-z-]{0,30}$/.test(command)) return null;
-  return path.join(dir, `${command}-node${process.versions.node}-${process.arch}-v${FORMAT}.bin`);
+  const flags = crypto.createHash('sha1').update(JSON.stringify([node.execArgv, node.options])).digest('hex').slice(0, 8);
+  return path.join(dir, `${command}-node${process.versions.node}-${process.arch}-${flags}-v${FORMAT}.bin`);
+}
+
+/** Removes the command's files of other Node versions: they can never be read again. */
+function removeOtherVersions(file: string): void {
+  const dir = path.dirname(file);
+  const name = path.basename(file);
+  const command = name.slice(0, name.indexOf('-node'));
+  const current = `${command}-node${process.versions.node}-`;
+  for (const other of fs.readdirSync(dir)) {
+    if (other.startsWith(`${command}-node`) && !other.startsWith(current)) fs.rmSync(path.join(dir, other), { force: true });
+  }
 }
 
 function sha1(text: string): string {
@@ -118,6 +139,7 @@ function writeCache(file: string, compiled: Compiled[]): void {
   try {
     fs.writeFileSync(tmp, Buffer.concat([head, rest]), { mode: 0o600 });
     fs.renameSync(tmp, file);
+    removeOtherVersions(file);
   } catch {
     fs.rmSync(tmp, { force: true });
   }

@@ -42,11 +42,15 @@ function writeFixture(dir: string, depValue: string): string {
 }
 
 function runWithCache(main: string, cache: string): { out: unknown; stderr: string } {
-  const script = `require(${JSON.stringify(HOOK)}).installCompileCache('fixture'); require(${JSON.stringify(main)});`;
-  const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, STOCKWATCH_COMPILE_CACHE: cache }, encoding: 'utf8' });
+  const loader = path.join(tmp, 'loader.js');
+  fs.writeFileSync(loader, `require(${JSON.stringify(HOOK)}).installCompileCache('fixture'); require(${JSON.stringify(main)});`);
+  const r = spawnSync(process.execPath, [loader], { env: { ...process.env, STOCKWATCH_COMPILE_CACHE: cache, NODE_OPTIONS: '' }, encoding: 'utf8' });
   expect(r.status).toBe(0);
   return { out: JSON.parse(r.stdout), stderr: r.stderr };
 }
+
+/** The Node options of the child processes here (not this process's). */
+const CHILD = { execArgv: [], options: '' };
 
 function runPlain(main: string): unknown {
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(main)})`], { encoding: 'utf8' });
@@ -63,7 +67,7 @@ test('modules compiled from the cache see what Node gives them, and a second run
 
   const first = runWithCache(main, cache);
   expect(first).toEqual({ out: plain, stderr: '' });
-  const file = cacheFile(cache, 'fixture') as string;
+  const file = cacheFile(cache, 'fixture', CHILD) as string;
   const written = fs.readFileSync(file);
   expect(written.includes(fs.realpathSync(main))).toBe(true);
 
@@ -86,7 +90,7 @@ test('a damaged cache file is ignored (V8 would run damaged bytecode) and replac
   const main = writeFixture(path.join(tmp, 'app'), 'one');
   const cache = path.join(tmp, 'cache');
   runWithCache(main, cache);
-  const file = cacheFile(cache, 'fixture') as string;
+  const file = cacheFile(cache, 'fixture', CHILD) as string;
   const bytes = fs.readFileSync(file);
   bytes.fill(0x5a, bytes.length - 200);
   fs.writeFileSync(file, bytes);
@@ -123,18 +127,34 @@ describe('cacheDir', () => {
   });
 });
 
-test('cacheFile: one file per command; anything else than a command name gets none', () => {
-  expect(cacheFile('/c', 'poll')).toBe(`/c/poll-node${process.versions.node}-${process.arch}-v1.bin`);
+test('cacheFile: one file per command and set of Node options; anything else than a command name gets none', () => {
+  const poll = cacheFile('/c', 'poll', CHILD);
+  expect(poll).toMatch(new RegExp(`^/c/poll-node${process.versions.node}-${process.arch}-[0-9a-f]{8}-v1\\.bin$`));
+  expect(cacheFile('/c', 'poll', { execArgv: [], options: '' })).toBe(poll);
+  expect(cacheFile('/c', 'poll', { execArgv: [], options: '--max-old-space-size=100' })).not.toBe(poll);
+  expect(cacheFile('/c', 'poll', { execArgv: ['--cpu-prof'], options: '' })).not.toBe(poll);
+  expect(cacheFile('/c', 'check', CHILD)).not.toBe(poll);
   expect(cacheFile('/c', '--version')).toBeNull();
   expect(cacheFile('/c', '../x')).toBeNull();
   expect(cacheFile('/c', '')).toBeNull();
+});
+
+test("writing a command's cache removes its files of other Node versions, and only those", () => {
+  const main = writeFixture(path.join(tmp, 'app'), 'one');
+  const cache = path.join(tmp, 'cache');
+  fs.mkdirSync(cache, { mode: 0o700 });
+  const old = ['fixture-node18.0.0-x64-0123abcd-v1.bin', 'fixture-node18.0.0-x64-0123abcd-v1.bin.7.tmp'];
+  const kept = ['other-node18.0.0-x64-0123abcd-v1.bin', `fixture-node${process.versions.node}-${process.arch}-0123abcd-v1.bin`];
+  for (const name of [...old, ...kept]) fs.writeFileSync(path.join(cache, name), '');
+  runWithCache(main, cache);
+  expect(fs.readdirSync(cache).sort()).toEqual([...kept, path.basename(cacheFile(cache, 'fixture', CHILD) as string)].sort());
 });
 
 test('bin/stockwatch.js gives the same answers with the cache as without', () => {
   const cache = path.join(tmp, 'cache');
   const run = (setting: string) =>
     spawnSync(process.execPath, [path.join(REPO, 'bin/stockwatch.js'), 'check', '--rules', path.join(REPO, 'rules')], {
-      env: { ...process.env, STOCKWATCH_COMPILE_CACHE: setting },
+      env: { ...process.env, STOCKWATCH_COMPILE_CACHE: setting, NODE_OPTIONS: '' },
       encoding: 'utf8',
     });
   const plain = run('off');
@@ -143,5 +163,5 @@ test('bin/stockwatch.js gives the same answers with the cache as without', () =>
     const cached = run(cache);
     expect({ status: cached.status, stdout: cached.stdout, stderr: cached.stderr }).toEqual({ status: plain.status, stdout: plain.stdout, stderr: plain.stderr });
   }
-  expect(fs.existsSync(cacheFile(cache, 'check') as string)).toBe(true);
+  expect(fs.existsSync(cacheFile(cache, 'check', CHILD) as string)).toBe(true);
 });
