@@ -6,10 +6,10 @@
 //
 // Safety: cached bytecode is executed as it is, so it lives only in a directory that this user
 // owns and nobody else can write to; anything else turns the cache off. Invalidation: each entry
-// carries the SHA-1 of its source (a changed file is compiled anew), the file name carries the
-// Node version, architecture and options, V8 itself refuses data from another V8 or other flags,
-// and the file carries a checksum. Any failure only costs the cache: a command never fails or
-// behaves differently because of it. STOCKWATCH_COMPILE_CACHE=off turns it off.
+// carries the SHA-1 of its source (a changed file is compiled anew); the file name carries the
+// Node version, architecture, options and installation; V8 itself refuses data from another V8 or
+// other flags; and the file carries a checksum. Any failure only costs the cache: a command never
+// fails or behaves differently because of it. STOCKWATCH_COMPILE_CACHE=off turns it off.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import Module from 'node:module';
@@ -71,19 +71,26 @@ export function cacheDir(env: NodeJS.ProcessEnv): string | null {
   }
 }
 
+/** What a process's cache file is kept apart by, besides its command. */
+export interface CacheContext {
+  /** The installation the modules come from: two checkouts would otherwise evict each other's modules. */
+  root: string;
+  execArgv: string[];
+  /** NODE_OPTIONS. */
+  options: string;
+}
+
+const CURRENT: CacheContext = { root: path.resolve(__dirname, '..'), execArgv: process.execArgv, options: process.env.NODE_OPTIONS ?? '' };
+
 /**
- * The cache file of one command: commands load different modules, each keeps its own set. Node
- * options change what V8 accepts, so each set of them has its own file too (no two kinds of
- * process keep rewriting one file).
+ * The cache file of one command: commands load different modules, each keeps its own set. So does
+ * each installation, and each set of Node options (they change what V8 accepts): processes that
+ * differ there never keep rewriting one file.
  */
-export function cacheFile(
-  dir: string,
-  command: string,
-  node: { execArgv: string[]; options: string } = { execArgv: process.execArgv, options: process.env.NODE_OPTIONS ?? '' },
-): string | null {
+export function cacheFile(dir: string, command: string, context: CacheContext = CURRENT): string | null {
   if (!/^[a-z][a-z-]{0,30}$/.test(command)) return null;
-  const flags = crypto.createHash('sha1').update(JSON.stringify([node.execArgv, node.options])).digest('hex').slice(0, 8);
-  return path.join(dir, `${command}-node${process.versions.node}-${process.arch}-${flags}-v${FORMAT}.bin`);
+  const tag = crypto.createHash('sha1').update(JSON.stringify([context.root, context.execArgv, context.options])).digest('hex').slice(0, 8);
+  return path.join(dir, `${command}-node${process.versions.node}-${process.arch}-${tag}-v${FORMAT}.bin`);
 }
 
 /** Removes the command's files of other Node versions: they can never be read again. */

@@ -49,8 +49,8 @@ function runWithCache(main: string, cache: string): { out: unknown; stderr: stri
   return { out: JSON.parse(r.stdout), stderr: r.stderr };
 }
 
-/** The Node options of the child processes here (not this process's). */
-const CHILD = { execArgv: [], options: '' };
+/** What the child processes here keep their cache files apart by (their Node options are not this process's). */
+const CHILD = { root: REPO, execArgv: [], options: '' };
 
 function runPlain(main: string): unknown {
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(main)})`], { encoding: 'utf8' });
@@ -127,12 +127,13 @@ describe('cacheDir', () => {
   });
 });
 
-test('cacheFile: one file per command and set of Node options; anything else than a command name gets none', () => {
+test('cacheFile: one file per command, installation and set of Node options; anything else than a command name gets none', () => {
   const poll = cacheFile('/c', 'poll', CHILD);
   expect(poll).toMatch(new RegExp(`^/c/poll-node${process.versions.node}-${process.arch}-[0-9a-f]{8}-v1\\.bin$`));
-  expect(cacheFile('/c', 'poll', { execArgv: [], options: '' })).toBe(poll);
-  expect(cacheFile('/c', 'poll', { execArgv: [], options: '--max-old-space-size=100' })).not.toBe(poll);
-  expect(cacheFile('/c', 'poll', { execArgv: ['--cpu-prof'], options: '' })).not.toBe(poll);
+  expect(cacheFile('/c', 'poll', { ...CHILD })).toBe(poll);
+  expect(cacheFile('/c', 'poll', { ...CHILD, options: '--max-old-space-size=100' })).not.toBe(poll);
+  expect(cacheFile('/c', 'poll', { ...CHILD, execArgv: ['--cpu-prof'] })).not.toBe(poll);
+  expect(cacheFile('/c', 'poll', { ...CHILD, root: '/elsewhere' })).not.toBe(poll);
   expect(cacheFile('/c', 'check', CHILD)).not.toBe(poll);
   expect(cacheFile('/c', '--version')).toBeNull();
   expect(cacheFile('/c', '../x')).toBeNull();
