@@ -128,12 +128,107 @@ interface Entry {
 const LOOKAHEAD = 3;
 
 /**
+ * Alerts the lookahead misses that are looked up by key before the records are indexed by
+ * product. A state in the lifecycle's own order misses only for new alerts (a few per poll, where
+ * a key lookup is cheapest); a state read back from Redis in bucket order misses for every alert.
+ */
+const KEYED_MISSES = 256;
+
+/** Codes standing for strings (rule names, warehouse or product ids: null is ''), each given its own on first sight. */
+class Codes {
+  private readonly byString = new Map<string, number>();
+  of(s: string | null): number {
+    const key = s ?? '';
+    let code = this.byString.get(key);
+    if (code === undefined) this.byString.set(key, (code = this.byString.size));
+    return code;
+  }
+  get size(): number {
+    return this.byString.size;
+  }
+  /** The code of a string seen before, else -1. */
+  known(s: string | null): number {
+    return this.byString.get(s ?? '') ?? -1;
+  }
+}
+
+/**
+ * The previous records' identities as numbers: an alert's rule, warehouse and product codes are
+ * equal to a record's exactly when their alertKey()s are. The records are grouped by product in
+ * flat arrays, so a lookup compares a few adjacent numbers: the records themselves (scattered
+ * objects, in Redis's bucket order after a read-back) are not visited.
+ */
+class IdentityIndex {
+  private readonly rules = new Codes();
+  private readonly warehouses = new Codes();
+  private readonly products = new Codes();
+  /** Per product code, where its records start in `positions` (its end is the next product's start). */
+  private readonly start: Int32Array;
+  /** Record positions grouped by product, in state order within a product. */
+  private readonly positions: Int32Array;
+  /** Per entry of `positions`: its rule and warehouse as one number (rule * warehouse count + warehouse). */
+  private readonly pairs: Int32Array;
+  private readonly warehouseCount: number;
+  private lastRule: string | null = null;
+  private lastRuleCode = -1;
+  private lastWarehouse: string | null = null;
+  private lastWarehouseCode = -1;
+
+  constructor(records: readonly AlertRecord[]) {
+    const n = records.length;
+    const ruleOf = new Int32Array(n);
+    const warehouseOf = new Int32Array(n);
+    const productOf = new Int32Array(n);
+    for (let at = 0; at < n; at++) {
+      const a = records[at].alert;
+      ruleOf[at] = this.rules.of(a.rule);
+      warehouseOf[at] = this.warehouses.of(a.warehouseId);
+      productOf[at] = this.products.of(a.productId);
+    }
+    this.warehouseCount = this.warehouses.size;
+    // A counting sort by product.
+    const start = (this.start = new Int32Array(this.products.size + 1));
+    for (let at = 0; at < n; at++) start[productOf[at] + 1]++;
+    for (let p = 0; p < this.products.size; p++) start[p + 1] += start[p];
+    const filled = start.slice(0, this.products.size);
+    this.positions = new Int32Array(n);
+    this.pairs = new Int32Array(n);
+    for (let at = 0; at < n; at++) {
+      const slot = filled[productOf[at]]++;
+      this.positions[slot] = at;
+      this.pairs[slot] = ruleOf[at] * this.warehouseCount + warehouseOf[at];
+    }
+  }
+
+  /** The position of the record of `alert`'s identity, or -1. */
+  find(alert: Alert): number {
+    // Alerts come rule by rule, and an overview lists its items warehouse by warehouse.
+    if (alert.rule !== this.lastRule) {
+      this.lastRule = alert.rule;
+      this.lastRuleCode = this.rules.known(alert.rule);
+    }
+    if (alert.warehouseId !== this.lastWarehouse) {
+      this.lastWarehouse = alert.warehouseId;
+      this.lastWarehouseCode = this.warehouses.known(alert.warehouseId);
+    }
+    const product = this.products.known(alert.productId);
+    if (this.lastRuleCode < 0 || this.lastWarehouseCode < 0 || product < 0) return -1;
+    const pair = this.lastRuleCode * this.warehouseCount + this.lastWarehouseCode;
+    const end = this.start[product + 1];
+    for (let slot = this.start[product]; slot < end; slot++) if (this.pairs[slot] === pair) return this.positions[slot];
+    return -1;
+  }
+}
+
+/**
  * The previous poll's records, in the state's order, matched to this poll's alerts. The state is
  * in the order this lifecycle wrote it, which is the evaluation's (rule by rule, items in overview
  * order), and an overview lists its items in the same order poll after poll: so the record just
  * after the last one matched is nearly always the one wanted, and comparing its identity costs far
- * less than hashing a fresh ~90-character key into a map of 10^5 entries (issue 14). Anything else
- * (a new alert, a state read back from Redis in bucket order) is looked up by its key.
+ * less than hashing a fresh ~90-character key into a map of 10^5 entries (issue 14). A few misses
+ * (new alerts) are looked up by key; past those (a state read back from Redis in bucket order, or
+ * out of order) the records' identities are indexed as numbers (IdentityIndex), so that no key is
+ * made for an alert that has a record.
  */
 class PreviousRecords {
   readonly keys: string[] = [];
@@ -143,7 +238,8 @@ class PreviousRecords {
   /** The key find() computed when it returned -1. */
   missedKey = '';
   private cursor = 0;
-  private positions: Map<AlertRecord, number> | null = null;
+  private keyedMisses = 0;
+  private index: IdentityIndex | null = null;
 
   constructor(private readonly byKey: ReadonlyMap<string, AlertRecord>) {
     for (const [key, record] of byKey) {
@@ -155,22 +251,31 @@ class PreviousRecords {
 
   /** The position of `alert`'s previous record, or -1 (then `missedKey` is its key). */
   find(alert: Alert): number {
-    const end = Math.min(this.cursor + LOOKAHEAD, this.records.length);
-    for (let at = this.cursor; at < end; at++) {
-      const a = this.records[at].alert;
-      if (a.productId === alert.productId && a.warehouseId === alert.warehouseId && a.rule === alert.rule) {
-        this.cursor = at + 1;
-        return at;
+    if (this.index === null) {
+      const end = Math.min(this.cursor + LOOKAHEAD, this.records.length);
+      for (let at = this.cursor; at < end; at++) {
+        const a = this.records[at].alert;
+        if (a.productId === alert.productId && a.warehouseId === alert.warehouseId && a.rule === alert.rule) {
+          this.cursor = at + 1;
+          return at;
+        }
       }
+      if (this.keyedMisses < KEYED_MISSES) {
+        this.keyedMisses++;
+        const key = keyOf(alert);
+        if (!this.byKey.has(key)) {
+          this.missedKey = key;
+          return -1;
+        }
+        // Known but out of order: the state is not in this poll's order.
+      }
+      this.index = new IdentityIndex(this.records);
     }
-    const key = keyOf(alert);
-    const before = this.byKey.get(key);
-    if (before === undefined) {
-      this.missedKey = key;
+    const at = this.index.find(alert);
+    if (at < 0) {
+      this.missedKey = keyOf(alert);
       return -1;
     }
-    this.positions ??= new Map(this.records.map((r, at) => [r, at]));
-    const at = this.positions.get(before)!;
     this.cursor = at + 1;
     return at;
   }
