@@ -128,11 +128,15 @@ interface Entry {
 const LOOKAHEAD = 3;
 
 /**
- * Alerts the lookahead misses that are looked up by key before the records are indexed by
- * product. A state in the lifecycle's own order misses only for new alerts (a few per poll, where
- * a key lookup is cheapest); a state read back from Redis in bucket order misses for every alert.
+ * The share of the records up to which alerts the lookahead misses are looked up by key before
+ * the records are indexed. A state in the lifecycle's own order misses only for new alerts (~1 %
+ * of them at a busy poll, where a key lookup is cheapest); a state read back from Redis in bucket
+ * order misses for every alert.
  */
-const KEYED_MISSES = 256;
+const KEYED_MISS_SHARE = 1 / 32;
+
+/** How far ahead of the last match a record looked up by key is still taken as in order. */
+const SKIP_AHEAD = 64;
 
 /** Codes standing for strings (rule names, warehouse or product ids: null is ''), each given its own on first sight. */
 class Codes {
@@ -251,6 +255,11 @@ class PreviousRecords {
 
   /** The position of `alert`'s previous record, or -1 (then `missedKey` is its key). */
   find(alert: Alert): number {
+    if (this.records.length === 0) {
+      // A first poll: every alert is new.
+      this.missedKey = keyOf(alert);
+      return -1;
+    }
     if (this.index === null) {
       const end = Math.min(this.cursor + LOOKAHEAD, this.records.length);
       for (let at = this.cursor; at < end; at++) {
@@ -260,14 +269,23 @@ class PreviousRecords {
           return at;
         }
       }
-      if (this.keyedMisses < KEYED_MISSES) {
+      if (this.keyedMisses < this.records.length * KEYED_MISS_SHARE) {
         this.keyedMisses++;
         const key = keyOf(alert);
-        if (!this.byKey.has(key)) {
+        const before = this.byKey.get(key);
+        if (before === undefined) {
           this.missedKey = key;
           return -1;
         }
-        // Known but out of order: the state is not in this poll's order.
+        // Records passed over (alerts that stopped holding) put it a little further ahead.
+        const far = Math.min(this.cursor + SKIP_AHEAD, this.records.length);
+        for (let at = end; at < far; at++) {
+          if (this.records[at] === before) {
+            this.cursor = at + 1;
+            return at;
+          }
+        }
+        // Elsewhere: the state is not in this poll's order.
       }
       this.index = new IdentityIndex(this.records);
     }
