@@ -64,6 +64,48 @@ export interface LifecycleResult {
   alerts: Alert[];
   /** Every alert that resolved at this poll, notified or not, with `silenced` as it is now. */
   resolved: Alert[];
+  /** How many of `alerts` are firing and pending, and the firing ones by rule and severity. */
+  counts: AlertCounts;
+}
+
+/** Counts of the alerts after a poll (for the poll's report and the metrics). */
+export interface AlertCounts {
+  firing: number;
+  pending: number;
+  /** In the order each rule and severity first occurs among the alerts. */
+  firingByRule: Array<{ rule: string; severity: string; count: number }>;
+}
+
+/**
+ * Counts alerts as the lifecycle settles them, while each one is at hand (a pass of its own over
+ * 335k scattered alerts cost ~50 ms). Alerts come rule by rule, so the last entry nearly always
+ * matches and no key is made per alert.
+ */
+class Counter {
+  readonly counts: AlertCounts = { firing: 0, pending: 0, firingByRule: [] };
+  private readonly byRule = new Map<string, Array<{ rule: string; severity: string; count: number }>>();
+  private last: { rule: string; severity: string; count: number } | undefined;
+
+  add(alert: Alert): void {
+    if (alert.status === 'pending') {
+      this.counts.pending++;
+      return;
+    }
+    this.counts.firing++;
+    let last = this.last;
+    if (last === undefined || last.rule !== alert.rule || last.severity !== alert.severity) {
+      let ofRule = this.byRule.get(alert.rule);
+      if (ofRule === undefined) this.byRule.set(alert.rule, (ofRule = []));
+      last = ofRule.find((e) => e.severity === alert.severity);
+      if (last === undefined) {
+        last = { rule: alert.rule, severity: alert.severity, count: 0 };
+        ofRule.push(last);
+        this.counts.firingByRule.push(last);
+      }
+      this.last = last;
+    }
+    last.count++;
+  }
 }
 
 /** The keys whose edit restarts a rule's pending alerts (SPEC section 3). */
@@ -407,9 +449,11 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const events: AlertEvent[] = [];
   const changed: AlertRecord[] = [];
   const alerts: Alert[] = [];
+  const counter = new Counter();
   for (const { key, record, before, evaluated, fresh, frozen } of entries) {
     if (frozen) {
       alerts.push(record.alert);
+      counter.add(record.alert);
       continue;
     }
     let current = record;
@@ -437,6 +481,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (current !== before) changed.push(current);
     if (current !== record) next.set(key, current);
     alerts.push(current.alert);
+    counter.add(current.alert);
   }
 
   // 5. Resolved notices: only for an alert whose firing was notified, and not while a silence covers it.
@@ -454,7 +499,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   }
 
   events.sort((a, b) => compareAlerts(a.alert, b.alert));
-  return { events, next, changed, removed, alerts, resolved };
+  return { events, next, changed, removed, alerts, resolved, counts: counter.counts };
 }
 
 const sameValue = (same: InhibitSame, a: Alert): string | null => {

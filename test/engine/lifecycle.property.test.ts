@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { compileRuleSet } from '../../src/engine/evaluate';
 import type { AlertRecord, LifecycleResult } from '../../src/engine/lifecycle';
-import { alertKey, type Item } from '../../src/model';
+import { alertKey, type Alert, type Item } from '../../src/model';
 import { NOW, advance, item, lowAvailable, negativeReserved, rule, ruleSet, stale } from './helpers';
 
 const MIN = 60_000;
@@ -57,7 +57,21 @@ function decided(r: LifecycleResult): unknown {
     changed: byKey(r.changed.map((rec) => [keyOf(rec), rec])),
     removed: [...r.removed].sort(),
     resolved: byKey(r.resolved.map((a) => [alertKey(a.rule, a.warehouseId, a.productId), a])),
+    counts: { ...r.counts, firingByRule: [...r.counts.firingByRule].sort((a, b) => (a.rule + a.severity < b.rule + b.severity ? -1 : 1)) },
   };
+}
+
+/** The counts of a poll's alerts, counted the plain way: what LifecycleResult.counts must say. */
+function recount(alerts: Alert[]): LifecycleResult['counts'] {
+  const firingByRule: Array<{ rule: string; severity: string; count: number }> = [];
+  for (const a of alerts) {
+    if (a.status === 'pending') continue;
+    const entry = firingByRule.find((e) => e.rule === a.rule && e.severity === a.severity);
+    if (entry === undefined) firingByRule.push({ rule: a.rule, severity: a.severity, count: 1 });
+    else entry.count++;
+  }
+  const pending = alerts.filter((a) => a.status === 'pending').length;
+  return { firing: alerts.length - pending, pending, firingByRule };
 }
 
 /** A string of the same content that is another object (as decoding makes them). */
@@ -94,6 +108,7 @@ describe('lifecycle: decisions do not depend on the order of the previous state'
           const listed = order.filter((n) => poll.listed.includes(n));
           const items = itemsOf({ ...poll, listed }, nowMs);
           const inOrder = step(state, items, nowMs);
+          expect(inOrder.counts).toEqual(recount(inOrder.alerts));
           const shuffled = step(new Map(shuffle([...state])), items, nowMs);
           expect(decided(shuffled)).toEqual(decided(inOrder));
           const readBack = step(new Map([...state].reverse().map(([key, record]) => [copyOf(key), copied(record)])), items, nowMs);
