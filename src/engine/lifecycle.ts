@@ -6,7 +6,7 @@
 // the tests call it; digests and the status page only read the state it produces.
 import { alertKey, itemKey, type Alert, type InhibitSame, type Item, type Rule } from '../model';
 import { silenceChecker, type CompiledInhibit, type CompiledRuleSet, type Evaluation } from './evaluate';
-import { compareAlerts } from './sort';
+import { sortByAlert } from './sort';
 import { toResolved, type ItemNow } from './resolved';
 
 /** What the state keeps per alert between polls. */
@@ -498,7 +498,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (rule.sendResolved && before.lastNotifiedMs !== null && !silenced) events.push({ kind: 'resolved', alert, firstSeenMs: before.firstSeenMs });
   }
 
-  events.sort((a, b) => compareAlerts(a.alert, b.alert));
+  sortByAlert(events, (e) => e.alert);
   return { events, next, changed, removed, alerts, resolved, counts: counter.counts };
 }
 
