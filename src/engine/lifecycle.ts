@@ -215,9 +215,10 @@ class IdentityIndex {
   /** Per entry of `positions`: its rule and warehouse as one number (rule * warehouse count + warehouse). */
   private readonly pairs: Int32Array;
   private readonly warehouseCount: number;
-  private lastRule: string | null = null;
+  // undefined: none yet (a network alert's warehouse is null).
+  private lastRule: string | undefined = undefined;
   private lastRuleCode = -1;
-  private lastWarehouse: string | null = null;
+  private lastWarehouse: string | null | undefined = undefined;
   private lastWarehouseCode = -1;
 
   constructor(records: readonly AlertRecord[]) {
