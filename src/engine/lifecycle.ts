@@ -6,7 +6,7 @@
 // the tests call it; digests and the status page only read the state it produces.
 import { alertKey, itemKey, type Alert, type InhibitSame, type Item, type Rule } from '../model';
 import { silenceChecker, type CompiledInhibit, type CompiledRuleSet, type Evaluation } from './evaluate';
-import { compareAlerts } from './sort';
+import { sortByAlert } from './sort';
 import { toResolved, type ItemNow } from './resolved';
 
 /** What the state keeps per alert between polls. */
@@ -64,6 +64,48 @@ export interface LifecycleResult {
   alerts: Alert[];
   /** Every alert that resolved at this poll, notified or not, with `silenced` as it is now. */
   resolved: Alert[];
+  /** How many of `alerts` are firing and pending, and the firing ones by rule and severity. */
+  counts: AlertCounts;
+}
+
+/** Counts of the alerts after a poll (for the poll's report and the metrics). */
+export interface AlertCounts {
+  firing: number;
+  pending: number;
+  /** In the order each rule and severity first occurs among the alerts. */
+  firingByRule: Array<{ rule: string; severity: string; count: number }>;
+}
+
+/**
+ * Counts alerts as the lifecycle settles them, while each one is at hand (a pass of its own over
+ * 335k scattered alerts cost ~50 ms). Alerts come rule by rule, so the last entry nearly always
+ * matches and no key is made per alert.
+ */
+class Counter {
+  readonly counts: AlertCounts = { firing: 0, pending: 0, firingByRule: [] };
+  private readonly byRule = new Map<string, Array<{ rule: string; severity: string; count: number }>>();
+  private last: { rule: string; severity: string; count: number } | undefined;
+
+  add(alert: Alert): void {
+    if (alert.status === 'pending') {
+      this.counts.pending++;
+      return;
+    }
+    this.counts.firing++;
+    let last = this.last;
+    if (last === undefined || last.rule !== alert.rule || last.severity !== alert.severity) {
+      let ofRule = this.byRule.get(alert.rule);
+      if (ofRule === undefined) this.byRule.set(alert.rule, (ofRule = []));
+      last = ofRule.find((e) => e.severity === alert.severity);
+      if (last === undefined) {
+        last = { rule: alert.rule, severity: alert.severity, count: 0 };
+        ofRule.push(last);
+        this.counts.firingByRule.push(last);
+      }
+      this.last = last;
+    }
+    last.count++;
+  }
 }
 
 /** The keys whose edit restarts a rule's pending alerts (SPEC section 3). */
@@ -128,12 +170,112 @@ interface Entry {
 const LOOKAHEAD = 3;
 
 /**
+ * The share of the records up to which alerts the lookahead misses are looked up by key before
+ * the records are indexed. A state in the lifecycle's own order misses only for new alerts (~1 %
+ * of them at a busy poll, where a key lookup is cheapest); a state read back from Redis in bucket
+ * order misses for every alert.
+ */
+const KEYED_MISS_SHARE = 1 / 32;
+
+/** How far ahead of the last match a record looked up by key is still taken as in order. */
+const SKIP_AHEAD = 64;
+
+/** Codes standing for strings (rule names, warehouse or product ids: null is ''), each given its own on first sight. */
+class Codes {
+  private readonly byString = new Map<string, number>();
+  of(s: string | null): number {
+    const key = s ?? '';
+    let code = this.byString.get(key);
+    if (code === undefined) this.byString.set(key, (code = this.byString.size));
+    return code;
+  }
+  get size(): number {
+    return this.byString.size;
+  }
+  /** The code of a string seen before, else -1. */
+  known(s: string | null): number {
+    return this.byString.get(s ?? '') ?? -1;
+  }
+}
+
+/**
+ * The previous records' identities as numbers: an alert's rule, warehouse and product codes are
+ * equal to a record's exactly when their alertKey()s are. The records are grouped by product in
+ * flat arrays, so a lookup compares a few adjacent numbers: the records themselves (scattered
+ * objects, in Redis's bucket order after a read-back) are not visited.
+ */
+class IdentityIndex {
+  private readonly rules = new Codes();
+  private readonly warehouses = new Codes();
+  private readonly products = new Codes();
+  /** Per product code, where its records start in `positions` (its end is the next product's start). */
+  private readonly start: Int32Array;
+  /** Record positions grouped by product, in state order within a product. */
+  private readonly positions: Int32Array;
+  /** Per entry of `positions`: its rule and warehouse as one number (rule * warehouse count + warehouse). */
+  private readonly pairs: Int32Array;
+  private readonly warehouseCount: number;
+  // undefined: none yet (a network alert's warehouse is null).
+  private lastRule: string | undefined = undefined;
+  private lastRuleCode = -1;
+  private lastWarehouse: string | null | undefined = undefined;
+  private lastWarehouseCode = -1;
+
+  constructor(records: readonly AlertRecord[]) {
+    const n = records.length;
+    const ruleOf = new Int32Array(n);
+    const warehouseOf = new Int32Array(n);
+    const productOf = new Int32Array(n);
+    for (let at = 0; at < n; at++) {
+      const a = records[at].alert;
+      ruleOf[at] = this.rules.of(a.rule);
+      warehouseOf[at] = this.warehouses.of(a.warehouseId);
+      productOf[at] = this.products.of(a.productId);
+    }
+    this.warehouseCount = this.warehouses.size;
+    // A counting sort by product.
+    const start = (this.start = new Int32Array(this.products.size + 1));
+    for (let at = 0; at < n; at++) start[productOf[at] + 1]++;
+    for (let p = 0; p < this.products.size; p++) start[p + 1] += start[p];
+    const filled = start.slice(0, this.products.size);
+    this.positions = new Int32Array(n);
+    this.pairs = new Int32Array(n);
+    for (let at = 0; at < n; at++) {
+      const slot = filled[productOf[at]]++;
+      this.positions[slot] = at;
+      this.pairs[slot] = ruleOf[at] * this.warehouseCount + warehouseOf[at];
+    }
+  }
+
+  /** The position of the record of `alert`'s identity, or -1. */
+  find(alert: Alert): number {
+    // Alerts come rule by rule, and an overview lists its items warehouse by warehouse.
+    if (alert.rule !== this.lastRule) {
+      this.lastRule = alert.rule;
+      this.lastRuleCode = this.rules.known(alert.rule);
+    }
+    if (alert.warehouseId !== this.lastWarehouse) {
+      this.lastWarehouse = alert.warehouseId;
+      this.lastWarehouseCode = this.warehouses.known(alert.warehouseId);
+    }
+    const product = this.products.known(alert.productId);
+    if (this.lastRuleCode < 0 || this.lastWarehouseCode < 0 || product < 0) return -1;
+    const pair = this.lastRuleCode * this.warehouseCount + this.lastWarehouseCode;
+    const end = this.start[product + 1];
+    for (let slot = this.start[product]; slot < end; slot++) if (this.pairs[slot] === pair) return this.positions[slot];
+    return -1;
+  }
+}
+
+/**
  * The previous poll's records, in the state's order, matched to this poll's alerts. The state is
  * in the order this lifecycle wrote it, which is the evaluation's (rule by rule, items in overview
  * order), and an overview lists its items in the same order poll after poll: so the record just
  * after the last one matched is nearly always the one wanted, and comparing its identity costs far
- * less than hashing a fresh ~90-character key into a map of 10^5 entries (issue 14). Anything else
- * (a new alert, a state read back from Redis in bucket order) is looked up by its key.
+ * less than hashing a fresh ~90-character key into a map of 10^5 entries (issue 14). A few misses
+ * (new alerts) are looked up by key; past those (a state read back from Redis in bucket order, or
+ * out of order) the records' identities are indexed as numbers (IdentityIndex), so that no key is
+ * made for an alert that has a record.
  */
 class PreviousRecords {
   readonly keys: string[] = [];
@@ -143,7 +285,8 @@ class PreviousRecords {
   /** The key find() computed when it returned -1. */
   missedKey = '';
   private cursor = 0;
-  private positions: Map<AlertRecord, number> | null = null;
+  private keyedMisses = 0;
+  private index: IdentityIndex | null = null;
 
   constructor(private readonly byKey: ReadonlyMap<string, AlertRecord>) {
     for (const [key, record] of byKey) {
@@ -155,22 +298,45 @@ class PreviousRecords {
 
   /** The position of `alert`'s previous record, or -1 (then `missedKey` is its key). */
   find(alert: Alert): number {
-    const end = Math.min(this.cursor + LOOKAHEAD, this.records.length);
-    for (let at = this.cursor; at < end; at++) {
-      const a = this.records[at].alert;
-      if (a.productId === alert.productId && a.warehouseId === alert.warehouseId && a.rule === alert.rule) {
-        this.cursor = at + 1;
-        return at;
-      }
-    }
-    const key = keyOf(alert);
-    const before = this.byKey.get(key);
-    if (before === undefined) {
-      this.missedKey = key;
+    if (this.records.length === 0) {
+      // A first poll: every alert is new.
+      this.missedKey = keyOf(alert);
       return -1;
     }
-    this.positions ??= new Map(this.records.map((r, at) => [r, at]));
-    const at = this.positions.get(before)!;
+    if (this.index === null) {
+      const end = Math.min(this.cursor + LOOKAHEAD, this.records.length);
+      for (let at = this.cursor; at < end; at++) {
+        const a = this.records[at].alert;
+        if (a.productId === alert.productId && a.warehouseId === alert.warehouseId && a.rule === alert.rule) {
+          this.cursor = at + 1;
+          return at;
+        }
+      }
+      if (this.keyedMisses < this.records.length * KEYED_MISS_SHARE) {
+        this.keyedMisses++;
+        const key = keyOf(alert);
+        const before = this.byKey.get(key);
+        if (before === undefined) {
+          this.missedKey = key;
+          return -1;
+        }
+        // Records passed over (alerts that stopped holding) put it a little further ahead.
+        const far = Math.min(this.cursor + SKIP_AHEAD, this.records.length);
+        for (let at = end; at < far; at++) {
+          if (this.records[at] === before) {
+            this.cursor = at + 1;
+            return at;
+          }
+        }
+        // Elsewhere: the state is not in this poll's order.
+      }
+      this.index = new IdentityIndex(this.records);
+    }
+    const at = this.index.find(alert);
+    if (at < 0) {
+      this.missedKey = keyOf(alert);
+      return -1;
+    }
     this.cursor = at + 1;
     return at;
   }
@@ -284,9 +450,11 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const events: AlertEvent[] = [];
   const changed: AlertRecord[] = [];
   const alerts: Alert[] = [];
+  const counter = new Counter();
   for (const { key, record, before, evaluated, fresh, frozen } of entries) {
     if (frozen) {
       alerts.push(record.alert);
+      counter.add(record.alert);
       continue;
     }
     let current = record;
@@ -314,6 +482,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (current !== before) changed.push(current);
     if (current !== record) next.set(key, current);
     alerts.push(current.alert);
+    counter.add(current.alert);
   }
 
   // 5. Resolved notices: only for an alert whose firing was notified, and not while a silence covers it.
@@ -330,8 +499,8 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (rule.sendResolved && before.lastNotifiedMs !== null && !silenced) events.push({ kind: 'resolved', alert, firstSeenMs: before.firstSeenMs });
   }
 
-  events.sort((a, b) => compareAlerts(a.alert, b.alert));
-  return { events, next, changed, removed, alerts, resolved };
+  sortByAlert(events, (e) => e.alert);
+  return { events, next, changed, removed, alerts, resolved, counts: counter.counts };
 }
 
 const sameValue = (same: InhibitSame, a: Alert): string | null => {

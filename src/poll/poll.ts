@@ -196,17 +196,7 @@ function fillReport(report: PollReport, overview: Overview, suspect: boolean, li
     else if (e.kind === 'repeat') report.repeatCount++;
     else report.resolvedCount++;
   }
-  const byRule = new Map<string, { rule: string; severity: string; count: number }>();
-  for (const { alert } of lifecycle.next.values()) {
-    if (alert.status === 'pending') {
-      report.pending++;
-      continue;
-    }
-    report.firing++;
-    const k = `${alert.rule}\u001f${alert.severity}`;
-    const entry = byRule.get(k);
-    if (entry) entry.count++;
-    else byRule.set(k, { rule: alert.rule, severity: alert.severity, count: 1 });
-  }
-  report.firingByRule = [...byRule.values()];
+  report.firing = lifecycle.counts.firing;
+  report.pending = lifecycle.counts.pending;
+  report.firingByRule = lifecycle.counts.firingByRule;
 }

@@ -1,13 +1,14 @@
 // The lifecycle matches this poll's alerts to the previous records by walking both in order and
 // looks a key up only where the order differs (src/engine/lifecycle.ts, PreviousRecords). Its
 // decisions must not depend on that order: a state read back from Redis comes in bucket order.
-// Random series of overviews go through the lifecycle twice, once with the state as it left it and
-// once with the same state shuffled; both must decide the same at every poll.
+// Random series of overviews go through the lifecycle three times: with the state as it left it,
+// with the same state shuffled, and with it as a read-back from Redis makes it (other objects and
+// strings of equal content, another order); all must decide the same at every poll.
 import fc from 'fast-check';
 import { compileRuleSet } from '../../src/engine/evaluate';
 import type { AlertRecord, LifecycleResult } from '../../src/engine/lifecycle';
-import { alertKey, type Item } from '../../src/model';
-import { NOW, advance, item, lowAvailable, negativeReserved, ruleSet, stale } from './helpers';
+import { alertKey, type Alert, type Item } from '../../src/model';
+import { NOW, advance, item, lowAvailable, negativeReserved, rule, ruleSet, stale } from './helpers';
 
 const MIN = 60_000;
 const rules = [
@@ -17,6 +18,11 @@ const rules = [
   stale({ olderThanMs: 20 * MIN }),
 ];
 const compiled = compileRuleSet(ruleSet(rules));
+// For the random series: also alerts without a product (matched by rule and warehouse alone)
+// and without a warehouse.
+const seriesCompiled = compileRuleSet(
+  ruleSet([...rules, rule({ name: 'stale-warehouse', type: 'stale_warehouse', olderThanMs: 25 * MIN }), lowAvailable({ name: 'low-network', scope: 'network', below: 20 })]),
+);
 
 /** One poll: which of 12 possible items are listed (in an order of their own), and their levels. */
 const pollArb = fc.record({
@@ -43,6 +49,7 @@ function itemsOf(poll: { listed: number[]; levels: Array<{ available: number; re
 }
 
 const step = (previous: ReadonlyMap<string, AlertRecord>, items: Item[], nowMs: number): LifecycleResult => advance(compiled, previous, items, nowMs);
+const seriesStep = (previous: ReadonlyMap<string, AlertRecord>, items: Item[], nowMs: number): LifecycleResult => advance(seriesCompiled, previous, items, nowMs);
 
 /** What a poll decided, in a form that does not depend on any order but the events'. */
 function decided(r: LifecycleResult): unknown {
@@ -54,6 +61,32 @@ function decided(r: LifecycleResult): unknown {
     changed: byKey(r.changed.map((rec) => [keyOf(rec), rec])),
     removed: [...r.removed].sort(),
     resolved: byKey(r.resolved.map((a) => [alertKey(a.rule, a.warehouseId, a.productId), a])),
+    counts: { ...r.counts, firingByRule: [...r.counts.firingByRule].sort((a, b) => (a.rule + a.severity < b.rule + b.severity ? -1 : 1)) },
+  };
+}
+
+/** The counts of a poll's alerts, counted the plain way: what LifecycleResult.counts must say. */
+function recount(alerts: Alert[]): LifecycleResult['counts'] {
+  const firingByRule: Array<{ rule: string; severity: string; count: number }> = [];
+  for (const a of alerts) {
+    if (a.status === 'pending') continue;
+    const entry = firingByRule.find((e) => e.rule === a.rule && e.severity === a.severity);
+    if (entry === undefined) firingByRule.push({ rule: a.rule, severity: a.severity, count: 1 });
+    else entry.count++;
+  }
+  const pending = alerts.filter((a) => a.status === 'pending').length;
+  return { firing: alerts.length - pending, pending, firingByRule };
+}
+
+/** A string of the same content that is another object (as decoding makes them). */
+const copyOf = <T extends string | null>(s: T): T => (s === null ? s : ((' ' + s).slice(1) as T));
+
+/** A record as a read-back from Redis decodes it: equal content, no object or string shared. */
+function copied(record: AlertRecord): AlertRecord {
+  const a = record.alert;
+  return {
+    ...record,
+    alert: { ...a, rule: copyOf(a.rule), warehouseId: copyOf(a.warehouseId), productId: copyOf(a.productId), summary: copyOf(a.summary) },
   };
 }
 
@@ -78,9 +111,12 @@ describe('lifecycle: decisions do not depend on the order of the previous state'
           if (poll.reorder) order = shuffle(order);
           const listed = order.filter((n) => poll.listed.includes(n));
           const items = itemsOf({ ...poll, listed }, nowMs);
-          const inOrder = step(state, items, nowMs);
-          const shuffled = step(new Map(shuffle([...state])), items, nowMs);
+          const inOrder = seriesStep(state, items, nowMs);
+          expect(inOrder.counts).toEqual(recount(inOrder.alerts));
+          const shuffled = seriesStep(new Map(shuffle([...state])), items, nowMs);
           expect(decided(shuffled)).toEqual(decided(inOrder));
+          const readBack = seriesStep(new Map([...state].reverse().map(([key, record]) => [copyOf(key), copied(record)])), items, nowMs);
+          expect(decided(readBack)).toEqual(decided(inOrder));
           state = inOrder.next;
         });
       }),

@@ -427,4 +427,28 @@ describe('lifecycle: what a quiet poll writes', () => {
     expect(p2.events).toEqual([]);
     expect(p2.changed.map((r) => r.alert.available)).toEqual([2]);
   });
+
+  it('counts firing and pending alerts, the firing ones by rule and severity, in the order they first occur', () => {
+    // A suspect overview keeps every record as stored: one rule's records under two severities
+    // (stored before an edit of the rule), interleaved, and a pending one.
+    const at = (productId: string, over: Partial<Alert> = {}): AlertRecord => ({ alert: alert({ productId, ...over }), firstSeenMs: NOW - HOUR, lastNotifiedMs: NOW - HOUR });
+    const previous = state(
+      at('p-1'),
+      at('p-2', { severity: 'critical' }),
+      at('p-3'),
+      at('p-4', { rule: 'negative-reserved', type: 'negative_reserved', severity: 'critical' }),
+      at('p-5', { status: 'pending' }),
+      at('p-6', { severity: 'critical' }),
+    );
+    const r = diff({ previous, current: [], resolveAbsent: false });
+    expect(r.counts).toEqual({
+      firing: 5,
+      pending: 1,
+      firingByRule: [
+        { rule: 'low-available', severity: 'warning', count: 2 },
+        { rule: 'low-available', severity: 'critical', count: 2 },
+        { rule: 'negative-reserved', severity: 'critical', count: 1 },
+      ],
+    });
+  });
 });
