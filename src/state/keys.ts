@@ -8,8 +8,12 @@ export interface StateKeys {
   /**
    * Hash per bucket `n`: the alert records (what fired or is pending after the last poll), compact,
    * spread over buckets small enough to stay listpacks (state/alert-records.ts; the count is in meta's layout).
+   * `tag` names the set of buckets a commit that rewrote every record wrote (the layout's alertTag);
+   * without one, the names of the layout before tags.
    */
-  alertBucket(n: number): string;
+  alertBucket(n: number, tag?: string): string;
+  /** Hash: alert bucket sets being written ahead of their commit, tag -> `<started ms>:<buckets>` (store.ts). */
+  staging: string;
   /** Hash per bucket `n`: each product's SKU and name, stored once however many alerts name it. */
   productBucket(n: number): string;
   /** Hash: the alert records of the layout before the buckets; read once after an upgrade, deleted by the next commit. */
@@ -36,7 +40,8 @@ export function stateKeys(prefix: string): StateKeys {
   const base = `${prefix}:state`;
   return {
     meta: `${base}:meta`,
-    alertBucket: (n) => `${base}:alerts:${n}`,
+    alertBucket: (n, tag) => (tag === undefined ? `${base}:alerts:${n}` : `${base}:alerts@${tag}:${n}`),
+    staging: `${base}:staging`,
     productBucket: (n) => `${base}:products:${n}`,
     legacyAlerts: `${base}:alerts`,
     outbox: `${base}:outbox`,

@@ -12,6 +12,17 @@
 // does; a second poll that raced this one finds the generation moved and commits nothing. Notices
 // land in the outbox hash first and are moved to the delivery queues afterwards under job ids
 // that are their outbox ids, so moving them twice (after a crash) adds nothing twice.
+//
+// A commit that rewrites every record (the first one, a resize of the buckets, an upgrade) does
+// not put them in that transaction: 335,000 records made one MULTI of 670,000 arguments that
+// ioredis built whole in memory (4.4 GB at 1,000,000 items). It writes them first, in slices, into
+// buckets under a fresh tag (`alerts@<tag>:<n>`) that nothing reads, and its transaction only
+// switches the layout to that tag and deletes the old buckets. The rule above still holds: until
+// EXEC the new buckets are invisible (no layout names them), and EXEC switches to them together
+// with everything else of the poll, or not at all. What an attempt that did not commit wrote is
+// deleted by it (refused) or, after a crash, by a later commit (see dropAbandonedStaging), and
+// an attempt whose staging was deleted under it is refused (it WATCHes the staging registry).
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { History } from '../engine/forecast';
 import type { AlertRecord } from '../engine/lifecycle';
@@ -112,6 +123,14 @@ interface AlertCache {
 
 // Redis takes big commands, but one HSET of 400,000 arguments holds a lot of memory on both sides.
 const CHUNK = 5000;
+/** Records per pipeline when a rewrite is written ahead of its commit: bounds what is held in memory at once. */
+const STAGE_SLICE = 5_000;
+/**
+ * A staged bucket set this old is taken for the leftover of a crashed commit and deleted. Safety
+ * does not depend on it (a commit whose staging was deleted is refused); it only keeps a slow
+ * attempt from being cut short by another replica's commit.
+ */
+export const ABANDONED_STAGING_MS = 10 * 60_000;
 
 export class StateStore {
   readonly keys: StateKeys;
@@ -167,7 +186,7 @@ export class StateStore {
     // would make an object of ~100 properties of each bucket first (and for-in over those is slow):
     // that alone took seconds at 300,000 records.
     for (let b = 0; b < layout.productBuckets; b++) pipe.call('HGETALL', this.keys.productBucket(b));
-    for (let b = 0; b < layout.alertBuckets; b++) pipe.call('HGETALL', this.keys.alertBucket(b));
+    for (let b = 0; b < layout.alertBuckets; b++) pipe.call('HGETALL', this.keys.alertBucket(b, layout.alertTag));
     const replies = (await pipe.exec()) ?? [];
     const fieldsAndValues = (i: number): string[] => {
       const [err, reply] = replies[i];
@@ -232,6 +251,7 @@ export class StateStore {
   /** Writes everything in `c` atomically; false (and nothing written) when another poll committed first. */
   async commit(c: Commit): Promise<boolean> {
     const { keys, redis } = this;
+    await this.dropAbandonedStaging();
     // The alert writes are worked out against the state this commit builds on: in memory when it
     // is the expected generation, else read (and a moved generation refuses the commit below).
     let cache = this.cache;
@@ -240,21 +260,28 @@ export class StateStore {
       cache = await this.readAlerts(Number(raw.gen ?? 0), raw.layout, c.rules);
     }
     const plan = planAlertWrites(cache, c);
+    const staged = plan.rewrite === null ? null : await this.stage(plan.rewrite, c.rules);
+    if (staged !== null) plan.layout.alertTag = staged.tag;
 
-    await redis.watch(keys.meta);
+    // The staging registry is watched too: a crash cleanup that deleted this attempt's buckets
+    // (dropAbandonedStaging) then refuses the commit instead of switching to what is left of them.
+    await (staged === null ? redis.watch(keys.meta) : redis.watch(keys.meta, keys.staging));
     const gen = Number((await redis.hget(keys.meta, 'gen')) ?? 0);
-    if (gen !== c.expectedGen || cache.gen !== c.expectedGen) {
+    const stillStaged = staged === null || (await redis.hexists(keys.staging, staged.tag)) === 1;
+    if (gen !== c.expectedGen || cache.gen !== c.expectedGen || !stillStaged) {
       await redis.unwatch();
+      await this.discardStaged(staged);
       return false;
     }
     const tx = redis.multi();
     if (cache.legacy) tx.del(keys.legacyAlerts);
-    if (plan.dropAlertBuckets > 0) tx.del(...range(plan.dropAlertBuckets).map((b) => keys.alertBucket(b)));
+    if (plan.dropAlertBuckets > 0) tx.del(...range(plan.dropAlertBuckets).map((b) => keys.alertBucket(b, cache.layout.alertTag)));
+    if (staged !== null) tx.hdel(keys.staging, staged.tag);
     if (plan.dropProductBuckets > 0) tx.del(...range(plan.dropProductBuckets).map((b) => keys.productBucket(b)));
     for (const [b, fields] of plan.productSet) tx.hset(keys.productBucket(b), ...fields);
     for (const [b, fields] of plan.productDel) tx.hdel(keys.productBucket(b), ...fields);
-    for (const [b, fields] of plan.alertSet) tx.hset(keys.alertBucket(b), ...fields);
-    for (const [b, fields] of plan.alertDel) tx.hdel(keys.alertBucket(b), ...fields);
+    for (const [b, fields] of plan.alertSet) tx.hset(keys.alertBucket(b, plan.layout.alertTag), ...fields);
+    for (const [b, fields] of plan.alertDel) tx.hdel(keys.alertBucket(b, plan.layout.alertTag), ...fields);
     for (const e of c.outbox ?? []) {
       tx.hset(keys.outbox, e.id, JSON.stringify({ queue: e.queue, data: e.data }));
       // Joins its channel's delivery order in the same transaction: no notice is queued unordered.
@@ -273,10 +300,15 @@ export class StateStore {
     try {
       result = await tx.exec();
     } catch (err) {
-      this.cache = null; // whether it landed is unknown: read it back next time
+      // Whether it landed is unknown: read it back next time. Staged buckets stay registered: if
+      // the commit landed, its EXEC unregistered them; if not, a later commit deletes them.
+      this.cache = null;
       throw err;
     }
-    if (result === null) return false;
+    if (result === null) {
+      await this.discardStaged(staged);
+      return false;
+    }
     const failed = result.find(([err]) => err);
     if (failed) {
       this.cache = null;
@@ -284,6 +316,69 @@ export class StateStore {
     }
     this.cache = { gen: c.expectedGen + 1, layout: plan.layout, alerts: c.alertsNext ?? plan.alerts(), products: plan.products };
     return true;
+  }
+
+  /**
+   * Writes every record of a rewrite into buckets under a fresh tag, outside the transaction
+   * (nothing reads them until a commit names the tag in the layout), registered first so that a
+   * crash leaves something to find. Slices are pipelined one ahead: the next is encoded while
+   * Redis stores the last, and none is held in memory longer than that.
+   */
+  private async stage(rewrite: AlertRewrite, rules: RuleLookup | undefined): Promise<StagedBuckets> {
+    const { keys, redis } = this;
+    const staged = { tag: randomBytes(6).toString('base64url'), buckets: rewrite.buckets };
+    await redis.hset(keys.staging, staged.tag, `${Date.now()}:${staged.buckets}`);
+    try {
+      let inFlight: Promise<Error | null> | null = null;
+      for (let b = 0; b < rewrite.buckets; ) {
+        const pipe = redis.pipeline();
+        for (let n = 0; b < rewrite.buckets && n < STAGE_SLICE; b++) {
+          const fields = rewrite.fields[b];
+          if (fields.length === 0) continue;
+          const records = rewrite.records[b];
+          const args: string[] = new Array<string>(fields.length * 2);
+          for (let i = 0; i < fields.length; i++) {
+            args[2 * i] = fields[i];
+            args[2 * i + 1] = encodeValue(records[i], rules?.get(records[i].alert.rule));
+          }
+          pipe.hset(keys.alertBucket(b, staged.tag), ...args);
+          n += fields.length;
+        }
+        // Settled into a value at once: a failure must not count as unhandled while the next slice is encoded.
+        const sent = pipe.exec().then(firstError, (err: Error) => err);
+        const failed = inFlight === null ? null : await inFlight;
+        if (failed !== null) throw failed;
+        inFlight = sent;
+      }
+      const failed = inFlight === null ? null : await inFlight;
+      if (failed !== null) throw failed;
+    } catch (err) {
+      await this.discardStaged(staged).catch(() => undefined); // else a later commit deletes them
+      throw err;
+    }
+    return staged;
+  }
+
+  /** Deletes staged buckets that will not be committed, and their registration. */
+  private async discardStaged(staged: StagedBuckets | null): Promise<void> {
+    if (staged === null) return;
+    const bucketKeys = range(staged.buckets).map((b) => this.keys.alertBucket(b, staged.tag));
+    for (const part of chunks(bucketKeys, CHUNK)) await this.redis.del(...part);
+    await this.redis.hdel(this.keys.staging, staged.tag);
+  }
+
+  /**
+   * Deletes what commits that crashed between staging and EXEC left: registrations older than
+   * ABANDONED_STAGING_MS. A committed tag is never registered (its EXEC unregistered it), so this
+   * never touches the live buckets; and an attempt still running whose staging is deleted here is
+   * refused at its EXEC (it WATCHes the registry), never switched to an incomplete set.
+   */
+  private async dropAbandonedStaging(): Promise<void> {
+    const registered = await this.redis.hgetall(this.keys.staging);
+    for (const tag in registered) {
+      const [startedMs, buckets] = registered[tag].split(':').map(Number);
+      if (!(Date.now() - startedMs < ABANDONED_STAGING_MS)) await this.discardStaged({ tag, buckets: Number.isSafeInteger(buckets) ? buckets : 0 });
+    }
   }
 
   /** Notices committed but not yet handed to their queues (left by this poll, or by a crash). */
@@ -331,7 +426,7 @@ export class StateStore {
     });
     for (const [b, list] of byBucket) {
       for (const part of chunks(list, CHUNK)) {
-        const values = await this.redis.hmget(this.keys.alertBucket(b), ...part.map((x) => x.field));
+        const values = await this.redis.hmget(this.keys.alertBucket(b, layout.alertTag), ...part.map((x) => x.field));
         values.forEach((v, i) => {
           if (v !== null) out[part[i].at] = firstSeenOf(v);
         });
@@ -342,6 +437,25 @@ export class StateStore {
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** The first error in a pipeline's replies, or null. */
+function firstError(replies: Array<[Error | null, unknown]> | null): Error | null {
+  for (const [err] of replies ?? []) if (err) return err;
+  return null;
+}
+
+/** Alert buckets written ahead of a commit: `tag` names their keys (keys.alertBucket). */
+interface StagedBuckets {
+  tag: string;
+  buckets: number;
+}
+
+/** Every record, by the bucket it goes to: what a commit that rewrites them all writes (encoded when sent). */
+interface AlertRewrite {
+  buckets: number;
+  fields: string[][];
+  records: AlertRecord[][];
+}
 
 function push<K>(map: Map<K, string[]>, key: K, ...values: string[]): void {
   const list = map.get(key);
@@ -355,6 +469,8 @@ interface AlertWrites {
   /** Buckets to delete whole first (a resize rewrites everything). */
   dropAlertBuckets: number;
   dropProductBuckets: number;
+  /** Every record, when the commit rewrites them all (written ahead of the transaction: StateStore.stage). */
+  rewrite: AlertRewrite | null;
   alertSet: Map<number, string[]>;
   alertDel: Map<number, string[]>;
   productSet: Map<number, string[]>;
@@ -410,7 +526,9 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   };
   const namesChanged = new Set<string>();
 
-  const sets: Array<[string, string]> = [];
+  // This commit's records and their fields: encoded when written (a rewrite encodes them slice by slice).
+  const setFields: string[] = [];
+  const setRecords: AlertRecord[] = [];
   const dels: string[] = [];
   const setKeys: string[] = [];
   let added = 0;
@@ -443,8 +561,8 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
       e.product = a.product;
       namesChanged.add(enc);
     }
-    const value = encodeValue(r, c.rules?.get(a.rule));
-    sets.push([recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), enc), value]);
+    setFields.push(recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), enc));
+    setRecords.push(r);
   }
   const deleted: string[] = [];
   for (const key of c.alertsDel ?? []) {
@@ -470,7 +588,7 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   };
 
   const plan: AlertWrites = {
-    layout, layoutChanged, dropAlertBuckets: 0, dropProductBuckets: 0,
+    layout, layoutChanged, dropAlertBuckets: 0, dropProductBuckets: 0, rewrite: null,
     alertSet: new Map(), alertDel: new Map(), productSet: new Map(), productDel: new Map(),
     products, alerts: nextAlerts,
   };
@@ -482,19 +600,31 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
     plan.dropAlertBuckets = layout.alertBuckets;
     layout.alertBuckets = alertBuckets;
     layoutChanged = true;
-    // What this commit sets is encoded already; the rest of the records are encoded now.
-    for (const [field, value] of sets) push(plan.alertSet, bucketOf(field, alertBuckets), field, value);
+    const rewrite: AlertRewrite = { buckets: alertBuckets, fields: [], records: [] };
+    for (let b = 0; b < alertBuckets; b++) {
+      rewrite.fields.push([]);
+      rewrite.records.push([]);
+    }
+    const place = (field: string, r: AlertRecord): void => {
+      const b = bucketOf(field, alertBuckets);
+      rewrite.fields[b].push(field);
+      rewrite.records[b].push(r);
+    };
+    for (let i = 0; i < setFields.length; i++) place(setFields[i], setRecords[i]);
     if (cache.alerts.size > 0) {
       const written = new Set([...setKeys, ...deleted]);
       for (const [key, r] of cache.alerts) {
         if (written.has(key)) continue;
         const a = r.alert;
-        const field = recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), encodeOnce(a.productId));
-        push(plan.alertSet, bucketOf(field, alertBuckets), field, encodeValue(r, c.rules?.get(a.rule)));
+        place(recordField(ruleCode(a.rule), warehouseCode(a.warehouseId, a.warehouse), encodeOnce(a.productId)), r);
       }
     }
+    plan.rewrite = rewrite;
   } else {
-    for (const [field, value] of sets) push(plan.alertSet, bucketOf(field, alertBuckets), field, value);
+    for (let i = 0; i < setFields.length; i++) {
+      const r = setRecords[i];
+      push(plan.alertSet, bucketOf(setFields[i], alertBuckets), setFields[i], encodeValue(r, c.rules?.get(r.alert.rule)));
+    }
     for (const field of dels) push(plan.alertDel, bucketOf(field, alertBuckets), field);
   }
 

@@ -1,6 +1,10 @@
 // The state store's commit on real Redis: all or nothing, and only on the generation it read.
 import IORedis from 'ioredis';
-import { StateStore } from '../../src/state/store';
+import type { AlertRecord } from '../../src/engine/lifecycle';
+import { alertKey } from '../../src/model';
+import { encodeId, encodeProduct, encodeValue, parseLayout, recordField, type Layout } from '../../src/state/alert-records';
+import { stateKeys } from '../../src/state/keys';
+import { ABANDONED_STAGING_MS, StateStore } from '../../src/state/store';
 import { cleanPrefix, REDIS_URL, uniquePrefix } from '../support/stand-ins';
 
 describe('StateStore.commit', () => {
@@ -50,5 +54,154 @@ describe('StateStore.commit', () => {
     const loaded = (await new StateStore(b, prefix).load()).alerts.get('rt\u001fw1\u001fp1');
     expect(loaded).toEqual(r);
     expect(await store.firstSeen(['rt\u001fw1\u001fp1', 'nope\u001fw1\u001fp1'])).toEqual([1000, null]);
+  });
+});
+
+// A commit that rewrites every record (the first big one, a resize, an upgrade) writes them ahead
+// of its transaction into buckets under a fresh tag; the transaction switches to them or not at all.
+describe('StateStore: records written ahead of the commit', () => {
+  const prefix = uniquePrefix('staged');
+  const a = new IORedis(REDIS_URL);
+  const b = new IORedis(REDIS_URL);
+  const keys = stateKeys(prefix);
+  afterAll(async () => {
+    await cleanPrefix(prefix);
+    a.disconnect();
+    b.disconnect();
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await cleanPrefix(prefix);
+  });
+
+  const uuid = (i: number): string => `0f8e${String(i).padStart(4, '0')}-1a2b-4c3d-8e4f-${String(i).padStart(12, '0')}`;
+  const recordOf = (rule: string, p: number): AlertRecord => ({
+    alert: {
+      rule, type: 'low_available', severity: 'warning', status: 'firing', warehouseId: 'w1', warehouse: 'Main', productId: uuid(p), sku: `SKU-${p}`, product: `P ${p}`,
+      available: p % 5, incoming: 0, reserved: 1, updatedAt: '2026-11-27T10:11:12.123Z', summary: null, silenced: false, inhibited: false,
+    },
+    firstSeenMs: 1_790_000_000_000 + p,
+    lastNotifiedMs: null,
+  });
+  // More than one bucket holds (BUCKET_FILL): the commit resizes, so it stages.
+  const many = (rule: string, n: number): AlertRecord[] => Array.from({ length: n }, (_, p) => recordOf(rule, p));
+  const mapOf = (records: AlertRecord[]): Map<string, AlertRecord> => new Map(records.map((r) => [alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId), r]));
+  const layoutOf = async (): Promise<Layout> => parseLayout((await a.hget(keys.meta, 'layout')) ?? undefined);
+  /** Every alert bucket key there is, whatever its tag. */
+  const bucketKeys = async (): Promise<string[]> => (await a.keys(`${prefix}:state:alerts*`)).sort();
+  const liveBucketKeys = (l: Layout): string[] => Array.from({ length: l.alertBuckets }, (_, i) => keys.alertBucket(i, l.alertTag)).sort();
+
+  test('a first commit lands under a tag; the next resize moves everything to a new one and deletes the old', async () => {
+    const store = new StateStore(a, prefix);
+    const first = many('low', 300);
+    let { meta } = await store.load();
+    expect(await store.commit({ expectedGen: meta.gen, meta: {}, alertsSet: first, alertsNext: mapOf(first) })).toBe(true);
+    const l1 = await layoutOf();
+    expect(l1.alertTag).toEqual(expect.any(String));
+    for (const key of await bucketKeys()) expect(liveBucketKeys(l1)).toContain(key);
+    expect((await new StateStore(b, prefix).load()).alerts).toEqual(mapOf(first));
+
+    const more = many('other', 600);
+    ({ meta } = await store.load());
+    const all = [...first, ...more];
+    expect(await store.commit({ expectedGen: meta.gen, meta: {}, alertsSet: more, alertsNext: mapOf(all) })).toBe(true);
+    const l2 = await layoutOf();
+    expect(l2.alertBuckets).toBeGreaterThan(l1.alertBuckets);
+    expect(l2.alertTag).not.toBe(l1.alertTag);
+    // Only the new tag's buckets are left, and nothing is registered as staging.
+    for (const key of await bucketKeys()) expect(key.startsWith(`${prefix}:state:alerts@${l2.alertTag}:`)).toBe(true);
+    expect(await a.exists(keys.staging)).toBe(0);
+    expect((await new StateStore(b, prefix).load()).alerts).toEqual(mapOf(all));
+  });
+
+  test('a refused rewrite leaves nothing behind: another poll committed first', async () => {
+    const storeA = new StateStore(a, prefix);
+    const storeB = new StateStore(b, prefix);
+    const [seenA, seenB] = await Promise.all([storeA.load(), storeB.load()]);
+    const small = [recordOf('b', 1)];
+    expect(await storeB.commit({ expectedGen: seenB.meta.gen, meta: {}, alertsSet: small, alertsNext: mapOf(small) })).toBe(true);
+    const big = many('a', 400);
+    expect(await storeA.commit({ expectedGen: seenA.meta.gen, meta: {}, alertsSet: big, alertsNext: mapOf(big) })).toBe(false);
+    expect(await bucketKeys()).toEqual([keys.alertBucket(0)]);
+    expect(await a.exists(keys.staging)).toBe(0);
+    expect((await new StateStore(a, prefix).load()).alerts).toEqual(mapOf(small));
+  });
+
+  test('a crash after staging leaves the state as it was; a later commit deletes the leftovers once they are old', async () => {
+    const before = [recordOf('kept', 1)];
+    const crashing = new StateStore(a, prefix);
+    let { meta } = await crashing.load();
+    expect(await crashing.commit({ expectedGen: meta.gen, meta: {}, alertsSet: before, alertsNext: mapOf(before) })).toBe(true);
+    ({ meta } = await crashing.load());
+
+    // The process dies between writing its records ahead and its transaction.
+    jest.spyOn(a, 'watch').mockRejectedValueOnce(new Error('killed'));
+    const big = many('lost', 400);
+    await expect(crashing.commit({ expectedGen: meta.gen, meta: {}, alertsSet: big, alertsNext: mapOf([...before, ...big]) })).rejects.toThrow('killed');
+    const registered = await a.hgetall(keys.staging);
+    const [tag] = Object.keys(registered);
+    expect(Object.keys(registered)).toHaveLength(1);
+    expect((await bucketKeys()).some((k) => k.includes(`@${tag}:`))).toBe(true);
+    // Nothing of it is seen: the layout does not name it.
+    const other = new StateStore(b, prefix);
+    const seen = await other.load();
+    expect(seen.meta.gen).toBe(meta.gen);
+    expect(seen.alerts).toEqual(mapOf(before));
+
+    // A commit while the leftovers are recent leaves them (they could be a slow attempt's) ...
+    expect(await other.commit({ expectedGen: seen.meta.gen, meta: {}, alertsSet: [recordOf('kept', 2)] })).toBe(true);
+    expect(await a.hexists(keys.staging, tag)).toBe(1);
+    // ... and deletes them once they are older than any attempt can be.
+    const [, buckets] = registered[tag].split(':');
+    await a.hset(keys.staging, tag, `${Date.now() - ABANDONED_STAGING_MS - 1}:${buckets}`);
+    const again = await other.load();
+    expect(await other.commit({ expectedGen: again.meta.gen, meta: {} })).toBe(true);
+    expect(await a.exists(keys.staging)).toBe(0);
+    expect(await bucketKeys()).toEqual([keys.alertBucket(0)]);
+    expect((await new StateStore(a, prefix).load()).alerts.size).toBe(2);
+  });
+
+  test('an attempt whose staged records were deleted under it (taken for a crash) is refused, not switched to them', async () => {
+    const store = new StateStore(a, prefix);
+    const { meta } = await store.load();
+    const watch = a.watch.bind(a);
+    // Just before the attempt WATCHes, another replica's cleanup deletes its staging.
+    jest.spyOn(a, 'watch').mockImplementationOnce(async (...args: any[]) => {
+      for (const tag of Object.keys(await b.hgetall(keys.staging))) {
+        const staged = await b.keys(`${prefix}:state:alerts@${tag}:*`);
+        await b.del(...staged.slice(0, 1)); // part of it is gone already
+        await b.hdel(keys.staging, tag);
+      }
+      return (watch as (...a: any[]) => Promise<'OK'>)(...args);
+    });
+    const big = many('x', 400);
+    expect(await store.commit({ expectedGen: meta.gen, meta: {}, alertsSet: big, alertsNext: mapOf(big) })).toBe(false);
+    expect((await new StateStore(b, prefix).load()).meta.gen).toBe(meta.gen);
+    expect(await bucketKeys()).toEqual([]);
+  });
+
+  test('a state written before tags (buckets alerts:<n>, no alertTag in the layout) loads, and a resize moves it under a tag', async () => {
+    // As the code before tags wrote it: two records in bucket 0, names in product bucket 0.
+    const old = [recordOf('low', 1), recordOf('low', 2)];
+    const layout = { rules: ['low'], warehouses: [['w1', 'Main']], alertBuckets: 1, productBuckets: 1 };
+    for (const r of old) {
+      await a.hset(keys.alertBucket(0), recordField(0, 0, encodeId(r.alert.productId)), encodeValue(r, undefined));
+      await a.hset(keys.productBucket(0), encodeId(r.alert.productId), encodeProduct(r.alert));
+    }
+    await a.hset(keys.meta, { gen: '5', layout: JSON.stringify(layout) });
+    expect(await bucketKeys()).toEqual([`${prefix}:state:alerts:0`]);
+
+    const store = new StateStore(b, prefix);
+    const seen = await store.load();
+    expect(seen.meta.gen).toBe(5);
+    expect(seen.alerts).toEqual(mapOf(old));
+    const more = many('more', 300);
+    const all = [...old, ...more];
+    expect(await store.commit({ expectedGen: 5, meta: {}, alertsSet: more, alertsNext: mapOf(all) })).toBe(true);
+    const l = await layoutOf();
+    expect(l.alertTag).toEqual(expect.any(String));
+    expect(await a.exists(keys.alertBucket(0))).toBe(0);
+    expect((await new StateStore(a, prefix).load()).alerts).toEqual(mapOf(all));
+    expect(await new StateStore(a, prefix).firstSeen([alertKey('low', 'w1', uuid(2))])).toEqual([1_790_000_000_002]);
   });
 });
