@@ -281,6 +281,8 @@ export class StateStore {
 
     // The staging registry is watched too: a crash cleanup that deleted this attempt's buckets
     // (dropAbandonedStaging) then refuses the commit instead of switching to what is left of them.
+    // (Another rewrite registering meanwhile refuses it as well: two polls racing, one of which
+    // would be refused anyway; the other then commits.)
     await (staged === null ? redis.watch(keys.meta) : redis.watch(keys.meta, keys.staging));
     const gen = Number((await redis.hget(keys.meta, 'gen')) ?? 0);
     const stillStaged = staged === null || (await redis.hexists(keys.staging, staged.tag)) === 1;
