@@ -51,7 +51,7 @@ export interface PrefixMemory {
   historyBytes: number;
   /** Bytes of every other key of the prefix (BullMQ's queues and jobs, pacing). */
   queueBytes: number;
-  /** Bytes by state key (suffix after `<prefix>:state:`, bucket tags and numbers `[@<tag>]:<n>` taken off: one entry per kind). */
+  /** Bytes by state key (suffix after `<prefix>:state:`, bucket numbers `:<n>` taken off: one entry per kind). */
   byStateKey: Record<string, number>;
   /** Elements (hash fields) by state key. */
   lengthByStateKey: Record<string, number>;
@@ -66,7 +66,7 @@ export async function prefixMemory(redis: Redis, prefix: string): Promise<Prefix
     const bytes = Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
     if (key.startsWith(statePrefix)) {
       result.stateBytes += bytes;
-      const name = key.slice(statePrefix.length).replace(/(@[^:]*)?:\d+$/, ''); // alerts@<tag>:<n> counts as alerts
+      const name = key.slice(statePrefix.length).replace(/:\d+$/, '');
       result.byStateKey[name] = (result.byStateKey[name] ?? 0) + bytes;
       if (name.startsWith(HISTORY_STATE_KEY)) result.historyBytes += bytes;
       if ((await redis.type(key)) === 'hash') result.lengthByStateKey[name] = (result.lengthByStateKey[name] ?? 0) + (await redis.hlen(key));
@@ -175,7 +175,7 @@ export async function monitorWrites(url: string, prefix: string): Promise<WriteM
     let group = 'queue';
     if (key.startsWith(statePrefix)) {
       const rest = key.slice(statePrefix.length);
-      const kind = rest.startsWith('digest:') ? 'digest' : rest.replace(/(@[^:]*)?:\d+$/, '');
+      const kind = rest.startsWith('digest:') ? 'digest' : rest.replace(/:\d+$/, '');
       group = `state:${kind}`;
       if ((kind === 'snapshot' || kind === 'alerts') && (command === 'hset' || command === 'hdel')) {
         const step = command === 'hset' ? 2 : 1;

@@ -8,7 +8,7 @@
 //   - sku and product name are kept once per product (`…:state:products:<n>`), however many
 //     alerts the product has, and removed with its last alert;
 //   - the summary is not stored when rendering the rule's template again gives it back.
-// Records are spread over `…:state:alerts[@<tag>]:<n>` by a hash of their field; the number of buckets
+// Records are spread over `…:state:alerts:<n>` by a hash of their field; the number of buckets
 // doubles as records grow, so that each stays under Redis' hash-max-listpack-entries (128), where
 // an entry costs its bytes plus ~3 (a plain big hash costs ~100 bytes of overhead per entry).
 //
@@ -31,8 +31,6 @@ export interface Layout {
   warehouses: Array<[string | null, string | null]>;
   alertBuckets: number;
   productBuckets: number;
-  /** The alert buckets' key set (keys.alertBucket); absent in layouts written before tags. */
-  alertTag?: string;
 }
 
 export const emptyLayout = (): Layout => ({ rules: [], warehouses: [], alertBuckets: 1, productBuckets: 1 });
@@ -40,15 +38,11 @@ export const emptyLayout = (): Layout => ({ rules: [], warehouses: [], alertBuck
 export function parseLayout(json: string | undefined): Layout {
   if (json === undefined || json === '') return emptyLayout();
   const l = JSON.parse(json) as Layout;
-  const layout: Layout = { rules: l.rules, warehouses: l.warehouses, alertBuckets: l.alertBuckets, productBuckets: l.productBuckets };
-  if (typeof l.alertTag === 'string') layout.alertTag = l.alertTag;
-  return layout;
+  return { rules: l.rules, warehouses: l.warehouses, alertBuckets: l.alertBuckets, productBuckets: l.productBuckets };
 }
 
 export function cloneLayout(l: Layout): Layout {
-  const layout: Layout = { rules: [...l.rules], warehouses: l.warehouses.map(([id, name]) => [id, name]), alertBuckets: l.alertBuckets, productBuckets: l.productBuckets };
-  if (l.alertTag !== undefined) layout.alertTag = l.alertTag;
-  return layout;
+  return { rules: [...l.rules], warehouses: l.warehouses.map(([id, name]) => [id, name]), alertBuckets: l.alertBuckets, productBuckets: l.productBuckets };
 }
 
 /** Buckets for `count` entries: a power of two with room to grow. */

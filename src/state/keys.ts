@@ -8,12 +8,12 @@ export interface StateKeys {
   /**
    * Hash per bucket `n`: the alert records (what fired or is pending after the last poll), compact,
    * spread over buckets small enough to stay listpacks (state/alert-records.ts; the count is in meta's layout).
-   * `tag` names the set of buckets a commit that rewrote every record wrote (the layout's alertTag);
-   * without one, the names of the layout before tags.
    */
-  alertBucket(n: number, tag?: string): string;
-  /** Hash: alert bucket sets being written ahead of their commit, tag -> `<started ms>:<buckets>` (store.ts). */
+  alertBucket(n: number): string;
+  /** Hash: alert buckets being written ahead of their commit, tag -> `<started ms>:<buckets>` (store.ts). */
   staging: string;
+  /** Hash per tag and bucket `n`: an alert bucket written ahead of its commit, which renames it to alertBucket(n). */
+  stagedAlertBucket(tag: string, n: number): string;
   /** Hash per bucket `n`: each product's SKU and name, stored once however many alerts name it. */
   productBucket(n: number): string;
   /** Hash: the alert records of the layout before the buckets; read once after an upgrade, deleted by the next commit. */
@@ -40,8 +40,9 @@ export function stateKeys(prefix: string): StateKeys {
   const base = `${prefix}:state`;
   return {
     meta: `${base}:meta`,
-    alertBucket: (n, tag) => (tag === undefined ? `${base}:alerts:${n}` : `${base}:alerts@${tag}:${n}`),
+    alertBucket: (n) => `${base}:alerts:${n}`,
     staging: `${base}:staging`,
+    stagedAlertBucket: (tag, n) => `${base}:staged:${tag}:${n}`,
     productBucket: (n) => `${base}:products:${n}`,
     legacyAlerts: `${base}:alerts`,
     outbox: `${base}:outbox`,

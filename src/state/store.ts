@@ -16,10 +16,11 @@
 // A commit that rewrites every record (the first one, a resize of the buckets, an upgrade) does
 // not put them in that transaction: 335,000 records made one MULTI of 670,000 arguments that
 // ioredis built whole in memory (4.4 GB at 1,000,000 items). It writes them first, in slices, into
-// buckets under a fresh tag (`alerts@<tag>:<n>`) that nothing reads, and its transaction only
-// switches the layout to that tag and deletes the old buckets. The rule above still holds: until
-// EXEC the new buckets are invisible (no layout names them), and EXEC switches to them together
-// with everything else of the poll, or not at all. What an attempt that did not commit wrote is
+// staged buckets under a fresh tag (`staged:<tag>:<n>`) that nothing reads, and its transaction
+// deletes the old buckets and RENAMEs the staged ones into their places. The rule above still
+// holds: until EXEC nothing reads the staged keys, and EXEC puts them in place together with
+// everything else of the poll, or not at all; after it, Redis holds exactly what a commit inside
+// the transaction wrote (same keys, same layout). What an attempt that did not commit wrote is
 // deleted by it (refused) or, after a crash, by a later commit (see dropAbandonedStaging), and
 // an attempt whose staging was deleted under it is refused (it WATCHes the staging registry).
 import { randomBytes } from 'node:crypto';
@@ -186,7 +187,7 @@ export class StateStore {
     // Products first (every record names one), then the records, a slice of buckets at a time,
     // each slice asked for before the one before it is decoded: Redis and the socket work while
     // this process decodes, and only a slice of raw replies is held at once.
-    const alertBucketKeys = range(layout.alertBuckets).map((b) => this.keys.alertBucket(b, layout.alertTag));
+    const alertBucketKeys = range(layout.alertBuckets).map((b) => this.keys.alertBucket(b));
     const productReplies = this.hgetallEach(range(layout.productBuckets).map((b) => this.keys.productBucket(b)));
     const readSlice = (from: number): Promise<string[][]> => {
       const sent = this.hgetallEach(alertBucketKeys.slice(from, from + READ_SLICE));
@@ -277,7 +278,6 @@ export class StateStore {
     }
     const plan = planAlertWrites(cache, c);
     const staged = plan.rewrite === null ? null : await this.stage(plan.rewrite, c.rules);
-    if (staged !== null) plan.layout.alertTag = staged.tag;
 
     // The staging registry is watched too: a crash cleanup that deleted this attempt's buckets
     // (dropAbandonedStaging) then refuses the commit instead of switching to what is left of them.
@@ -293,13 +293,17 @@ export class StateStore {
     }
     const tx = redis.multi();
     if (cache.legacy) tx.del(keys.legacyAlerts);
-    if (plan.dropAlertBuckets > 0) tx.del(...range(plan.dropAlertBuckets).map((b) => keys.alertBucket(b, cache.layout.alertTag)));
-    if (staged !== null) tx.hdel(keys.staging, staged.tag);
+    if (plan.dropAlertBuckets > 0) tx.del(...range(plan.dropAlertBuckets).map((b) => keys.alertBucket(b)));
+    if (staged !== null) {
+      // Into the places just emptied (RENAME is O(1): the records are not copied).
+      for (const b of staged.written) tx.rename(keys.stagedAlertBucket(staged.tag, b), keys.alertBucket(b));
+      tx.hdel(keys.staging, staged.tag);
+    }
     if (plan.dropProductBuckets > 0) tx.del(...range(plan.dropProductBuckets).map((b) => keys.productBucket(b)));
     for (const [b, fields] of plan.productSet) tx.hset(keys.productBucket(b), ...fields);
     for (const [b, fields] of plan.productDel) tx.hdel(keys.productBucket(b), ...fields);
-    for (const [b, fields] of plan.alertSet) tx.hset(keys.alertBucket(b, plan.layout.alertTag), ...fields);
-    for (const [b, fields] of plan.alertDel) tx.hdel(keys.alertBucket(b, plan.layout.alertTag), ...fields);
+    for (const [b, fields] of plan.alertSet) tx.hset(keys.alertBucket(b), ...fields);
+    for (const [b, fields] of plan.alertDel) tx.hdel(keys.alertBucket(b), ...fields);
     for (const e of c.outbox ?? []) {
       tx.hset(keys.outbox, e.id, JSON.stringify({ queue: e.queue, data: e.data }));
       // Joins its channel's delivery order in the same transaction: no notice is queued unordered.
@@ -337,14 +341,14 @@ export class StateStore {
   }
 
   /**
-   * Writes every record of a rewrite into buckets under a fresh tag, outside the transaction
-   * (nothing reads them until a commit names the tag in the layout), registered first so that a
-   * crash leaves something to find. Slices are pipelined one ahead: the next is encoded while
+   * Writes every record of a rewrite into staged buckets under a fresh tag, outside the
+   * transaction (nothing reads them until the commit renames them into place), registered first
+   * so that a crash leaves something to find. Slices are pipelined one ahead: the next is encoded while
    * Redis stores the last, and none is held in memory longer than that.
    */
   private async stage(rewrite: AlertRewrite, rules: RuleLookup | undefined): Promise<StagedBuckets> {
     const { keys, redis } = this;
-    const staged = { tag: randomBytes(6).toString('base64url'), buckets: rewrite.buckets };
+    const staged: StagedBuckets = { tag: randomBytes(6).toString('base64url'), buckets: rewrite.buckets, written: [] };
     await redis.hset(keys.staging, staged.tag, `${Date.now()}:${staged.buckets}`);
     try {
       let inFlight: Promise<Error | null> | null = null;
@@ -359,7 +363,8 @@ export class StateStore {
             args[2 * i] = fields[i];
             args[2 * i + 1] = encodeValue(records[i], rules?.get(records[i].alert.rule));
           }
-          pipe.hset(keys.alertBucket(b, staged.tag), ...args);
+          pipe.hset(keys.stagedAlertBucket(staged.tag, b), ...args);
+          staged.written.push(b);
           n += fields.length;
         }
         // Settled into a value at once: a failure must not count as unhandled while the next slice is encoded.
@@ -378,9 +383,9 @@ export class StateStore {
   }
 
   /** Deletes staged buckets that will not be committed, and their registration. */
-  private async discardStaged(staged: StagedBuckets | null): Promise<void> {
+  private async discardStaged(staged: Pick<StagedBuckets, 'tag' | 'buckets'> | null): Promise<void> {
     if (staged === null) return;
-    const bucketKeys = range(staged.buckets).map((b) => this.keys.alertBucket(b, staged.tag));
+    const bucketKeys = range(staged.buckets).map((b) => this.keys.stagedAlertBucket(staged.tag, b));
     for (const part of chunks(bucketKeys, CHUNK)) await this.redis.del(...part);
     await this.redis.hdel(this.keys.staging, staged.tag);
   }
@@ -444,7 +449,7 @@ export class StateStore {
     });
     for (const [b, list] of byBucket) {
       for (const part of chunks(list, CHUNK)) {
-        const values = await this.redis.hmget(this.keys.alertBucket(b, layout.alertTag), ...part.map((x) => x.field));
+        const values = await this.redis.hmget(this.keys.alertBucket(b), ...part.map((x) => x.field));
         values.forEach((v, i) => {
           if (v !== null) out[part[i].at] = firstSeenOf(v);
         });
@@ -462,10 +467,12 @@ function firstError(replies: Array<[Error | null, unknown]> | null): Error | nul
   return null;
 }
 
-/** Alert buckets written ahead of a commit: `tag` names their keys (keys.alertBucket). */
+/** Alert buckets written ahead of a commit: `tag` names their keys (keys.stagedAlertBucket). */
 interface StagedBuckets {
   tag: string;
   buckets: number;
+  /** The buckets written (an empty one is not a key). */
+  written: number[];
 }
 
 /** Every record, by the bucket it goes to: what a commit that rewrites them all writes (encoded when sent). */

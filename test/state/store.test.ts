@@ -58,7 +58,7 @@ describe('StateStore.commit', () => {
 });
 
 // A commit that rewrites every record (the first big one, a resize, an upgrade) writes them ahead
-// of its transaction into buckets under a fresh tag; the transaction switches to them or not at all.
+// of its transaction into staged buckets; the transaction renames them into place or not at all.
 describe('StateStore: records written ahead of the commit', () => {
   const prefix = uniquePrefix('staged');
   const a = new IORedis(REDIS_URL);
@@ -87,18 +87,29 @@ describe('StateStore: records written ahead of the commit', () => {
   const many = (rule: string, n: number): AlertRecord[] => Array.from({ length: n }, (_, p) => recordOf(rule, p));
   const mapOf = (records: AlertRecord[]): Map<string, AlertRecord> => new Map(records.map((r) => [alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId), r]));
   const layoutOf = async (): Promise<Layout> => parseLayout((await a.hget(keys.meta, 'layout')) ?? undefined);
-  /** Every alert bucket key there is, whatever its tag. */
-  const bucketKeys = async (): Promise<string[]> => (await a.keys(`${prefix}:state:alerts*`)).sort();
-  const liveBucketKeys = (l: Layout): string[] => Array.from({ length: l.alertBuckets }, (_, i) => keys.alertBucket(i, l.alertTag)).sort();
+  const bucketKeys = async (): Promise<string[]> => (await a.keys(`${prefix}:state:alerts:*`)).sort();
+  const stagedKeys = async (): Promise<string[]> => (await a.keys(`${prefix}:state:staged:*`)).sort();
+  /** Redis as a commit inside the transaction leaves it: buckets alerts:<n> (n < the layout's count), small, nothing staged. */
+  const expectInPlace = async (l: Layout): Promise<void> => {
+    const live = Array.from({ length: l.alertBuckets }, (_, i) => keys.alertBucket(i));
+    for (const key of await bucketKeys()) {
+      expect(live).toContain(key);
+      expect(await a.call('OBJECT', 'ENCODING', key)).toBe('listpack');
+    }
+    expect(await stagedKeys()).toEqual([]);
+    expect(await a.exists(keys.staging)).toBe(0);
+    // The layout is the one the code before staging wrote and reads.
+    expect(Object.keys(JSON.parse((await a.hget(keys.meta, 'layout'))!)).sort()).toEqual(['alertBuckets', 'productBuckets', 'rules', 'warehouses']);
+  };
 
-  test('a first commit lands under a tag; the next resize moves everything to a new one and deletes the old', async () => {
+  test('a first commit and a resize write their records ahead and rename them into the usual buckets', async () => {
     const store = new StateStore(a, prefix);
     const first = many('low', 300);
     let { meta } = await store.load();
     expect(await store.commit({ expectedGen: meta.gen, meta: {}, alertsSet: first, alertsNext: mapOf(first) })).toBe(true);
     const l1 = await layoutOf();
-    expect(l1.alertTag).toEqual(expect.any(String));
-    for (const key of await bucketKeys()) expect(liveBucketKeys(l1)).toContain(key);
+    expect(l1.alertBuckets).toBeGreaterThan(1);
+    await expectInPlace(l1);
     expect((await new StateStore(b, prefix).load()).alerts).toEqual(mapOf(first));
 
     const more = many('other', 600);
@@ -107,10 +118,7 @@ describe('StateStore: records written ahead of the commit', () => {
     expect(await store.commit({ expectedGen: meta.gen, meta: {}, alertsSet: more, alertsNext: mapOf(all) })).toBe(true);
     const l2 = await layoutOf();
     expect(l2.alertBuckets).toBeGreaterThan(l1.alertBuckets);
-    expect(l2.alertTag).not.toBe(l1.alertTag);
-    // Only the new tag's buckets are left, and nothing is registered as staging.
-    for (const key of await bucketKeys()) expect(key.startsWith(`${prefix}:state:alerts@${l2.alertTag}:`)).toBe(true);
-    expect(await a.exists(keys.staging)).toBe(0);
+    await expectInPlace(l2);
     expect((await new StateStore(b, prefix).load()).alerts).toEqual(mapOf(all));
   });
 
@@ -123,6 +131,7 @@ describe('StateStore: records written ahead of the commit', () => {
     const big = many('a', 400);
     expect(await storeA.commit({ expectedGen: seenA.meta.gen, meta: {}, alertsSet: big, alertsNext: mapOf(big) })).toBe(false);
     expect(await bucketKeys()).toEqual([keys.alertBucket(0)]);
+    expect(await stagedKeys()).toEqual([]);
     expect(await a.exists(keys.staging)).toBe(0);
     expect((await new StateStore(a, prefix).load()).alerts).toEqual(mapOf(small));
   });
@@ -141,7 +150,8 @@ describe('StateStore: records written ahead of the commit', () => {
     const registered = await a.hgetall(keys.staging);
     const [tag] = Object.keys(registered);
     expect(Object.keys(registered)).toHaveLength(1);
-    expect((await bucketKeys()).some((k) => k.includes(`@${tag}:`))).toBe(true);
+    expect((await stagedKeys()).length).toBeGreaterThan(0);
+    for (const key of await stagedKeys()) expect(key.startsWith(`${prefix}:state:staged:${tag}:`)).toBe(true);
     // Nothing of it is seen: the layout does not name it.
     const other = new StateStore(b, prefix);
     const seen = await other.load();
@@ -157,6 +167,7 @@ describe('StateStore: records written ahead of the commit', () => {
     const again = await other.load();
     expect(await other.commit({ expectedGen: again.meta.gen, meta: {} })).toBe(true);
     expect(await a.exists(keys.staging)).toBe(0);
+    expect(await stagedKeys()).toEqual([]);
     expect(await bucketKeys()).toEqual([keys.alertBucket(0)]);
     expect((await new StateStore(a, prefix).load()).alerts.size).toBe(2);
   });
@@ -168,7 +179,7 @@ describe('StateStore: records written ahead of the commit', () => {
     // Just before the attempt WATCHes, another replica's cleanup deletes its staging.
     jest.spyOn(a, 'watch').mockImplementationOnce(async (...args: any[]) => {
       for (const tag of Object.keys(await b.hgetall(keys.staging))) {
-        const staged = await b.keys(`${prefix}:state:alerts@${tag}:*`);
+        const staged = await b.keys(`${prefix}:state:staged:${tag}:*`);
         await b.del(...staged.slice(0, 1)); // part of it is gone already
         await b.hdel(keys.staging, tag);
       }
@@ -178,10 +189,11 @@ describe('StateStore: records written ahead of the commit', () => {
     expect(await store.commit({ expectedGen: meta.gen, meta: {}, alertsSet: big, alertsNext: mapOf(big) })).toBe(false);
     expect((await new StateStore(b, prefix).load()).meta.gen).toBe(meta.gen);
     expect(await bucketKeys()).toEqual([]);
+    expect(await stagedKeys()).toEqual([]);
   });
 
-  test('a state written before tags (buckets alerts:<n>, no alertTag in the layout) loads, and a resize moves it under a tag', async () => {
-    // As the code before tags wrote it: two records in bucket 0, names in product bucket 0.
+  test('a state written by the code before staging loads, and a staged resize rewrites it in place', async () => {
+    // As that code wrote it: two records in bucket 0, names in product bucket 0.
     const old = [recordOf('low', 1), recordOf('low', 2)];
     const layout = { rules: ['low'], warehouses: [['w1', 'Main']], alertBuckets: 1, productBuckets: 1 };
     for (const r of old) {
@@ -199,8 +211,8 @@ describe('StateStore: records written ahead of the commit', () => {
     const all = [...old, ...more];
     expect(await store.commit({ expectedGen: 5, meta: {}, alertsSet: more, alertsNext: mapOf(all) })).toBe(true);
     const l = await layoutOf();
-    expect(l.alertTag).toEqual(expect.any(String));
-    expect(await a.exists(keys.alertBucket(0))).toBe(0);
+    expect(l.alertBuckets).toBeGreaterThan(1);
+    await expectInPlace(l);
     expect((await new StateStore(a, prefix).load()).alerts).toEqual(mapOf(all));
     expect(await new StateStore(a, prefix).firstSeen([alertKey('low', 'w1', uuid(2))])).toEqual([1_790_000_000_002]);
   });
