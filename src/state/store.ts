@@ -132,8 +132,6 @@ const STAGE_SLICE = 5_000;
  * attempt from being cut short by another replica's commit.
  */
 export const ABANDONED_STAGING_MS = 10 * 60_000;
-/** Alert buckets per pipeline when the records are read back (~10,000 records). */
-const READ_SLICE = 256;
 
 export class StateStore {
   readonly keys: StateKeys;
@@ -184,19 +182,23 @@ export class StateStore {
       const legacy = await this.redis.hgetall(this.keys.legacyAlerts);
       if (Object.keys(legacy).length > 0) return this.readLegacy(gen, layout, legacy);
     }
-    // Products first (every record names one), then the records, a slice of buckets at a time,
-    // each slice asked for before the one before it is decoded: Redis and the socket work while
-    // this process decodes, and only a slice of raw replies is held at once.
-    const alertBucketKeys = range(layout.alertBuckets).map((b) => this.keys.alertBucket(b));
-    const productReplies = this.hgetallEach(range(layout.productBuckets).map((b) => this.keys.productBucket(b)));
-    const readSlice = (from: number): Promise<string[][]> => {
-      const sent = this.hgetallEach(alertBucketKeys.slice(from, from + READ_SLICE));
-      sent.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-      return sent;
+    const pipe = this.redis.pipeline();
+    // call() hands back Redis's reply as it is, a flat [field, value, …] array; ioredis's hgetall()
+    // would make an object of ~100 properties of each bucket first (and for-in over those is slow):
+    // that alone took seconds at 300,000 records.
+    for (let b = 0; b < layout.productBuckets; b++) pipe.call('HGETALL', this.keys.productBucket(b));
+    for (let b = 0; b < layout.alertBuckets; b++) pipe.call('HGETALL', this.keys.alertBucket(b));
+    const replies = (await pipe.exec()) ?? [];
+    const fieldsAndValues = (i: number): string[] => {
+      const [err, reply] = replies[i];
+      if (err) throw err;
+      if (!Array.isArray(reply)) throw new Error(`HGETALL answered ${typeof reply}, not a field/value array`);
+      return reply as string[];
     };
-    let nextSlice = readSlice(0);
     const products = new Map<string, ProductEntry>();
-    for (const h of await productReplies) {
+    let i = 0;
+    for (; i < layout.productBuckets; i++) {
+      const h = fieldsAndValues(i);
       for (let j = 0; j < h.length; j += 2) {
         const names = decodeProduct(h[j + 1]);
         products.set(h[j], { sku: names.sku, product: names.product, id: decodeId(h[j]), refs: 0 });
@@ -213,41 +215,23 @@ export class StateStore {
       return pair;
     };
     const alerts = new Map<string, AlertRecord>();
-    for (let from = 0; from < layout.alertBuckets; from += READ_SLICE) {
-      const replies = await nextSlice;
-      if (from + READ_SLICE < layout.alertBuckets) nextSlice = readSlice(from + READ_SLICE);
-      for (const h of replies) {
-        for (let j = 0; j < h.length; j += 2) {
-          const field = h[j];
-          const productAt = field.indexOf('.', field.indexOf('.') + 1) + 1;
-          const codes = field.slice(0, productAt);
-          const pair = pairs.get(codes) ?? pairOf(codes);
-          const enc = field.slice(productAt);
-          let product = products.get(enc);
-          if (product === undefined) products.set(enc, (product = { sku: null, product: null, id: decodeId(enc), refs: 0 }));
-          product.refs++;
-          const record = decodeValue(pair.rule, pair.warehouseId, pair.warehouse, product.id, product, h[j + 1], pair.definition);
-          // alertKey(rule, warehouseId, productId), with the rule and warehouse part made once.
-          alerts.set(pair.keyStart + (product.id ?? ''), record);
-        }
+    for (; i < replies.length; i++) {
+      const h = fieldsAndValues(i);
+      for (let j = 0; j < h.length; j += 2) {
+        const field = h[j];
+        const productAt = field.indexOf('.', field.indexOf('.') + 1) + 1;
+        const codes = field.slice(0, productAt);
+        const pair = pairs.get(codes) ?? pairOf(codes);
+        const enc = field.slice(productAt);
+        let product = products.get(enc);
+        if (product === undefined) products.set(enc, (product = { sku: null, product: null, id: decodeId(enc), refs: 0 }));
+        product.refs++;
+        const record = decodeValue(pair.rule, pair.warehouseId, pair.warehouse, product.id, product, h[j + 1], pair.definition);
+        // alertKey(rule, warehouseId, productId), with the rule and warehouse part made once.
+        alerts.set(pair.keyStart + (product.id ?? ''), record);
       }
     }
     return (this.cache = { gen, layout, alerts, products });
-  }
-
-  /**
-   * HGETALL of each key, pipelined, as Redis's flat [field, value, …] arrays. call() hands the
-   * reply back as it is; ioredis's hgetall() would make an object of ~100 properties of each
-   * bucket first (and for-in over those is slow): that alone took seconds at 300,000 records.
-   */
-  private async hgetallEach(hashKeys: string[]): Promise<string[][]> {
-    const pipe = this.redis.pipeline();
-    for (const key of hashKeys) pipe.call('HGETALL', key);
-    return ((await pipe.exec()) ?? []).map(([err, reply]) => {
-      if (err) throw err;
-      if (!Array.isArray(reply)) throw new Error(`HGETALL answered ${typeof reply}, not a field/value array`);
-      return reply as string[];
-    });
   }
 
   /** The records of the one-hash layout before the buckets, as a cache whose next commit moves them over. */
