@@ -133,6 +133,8 @@ function sameRecord(a: AlertRecord, b: AlertRecord): boolean {
  * write (a change of its own, or a notice); notices always carry the current value.
  */
 function sameEvaluation(a: Alert, b: Alert): boolean {
+  // The same object: an evaluation's alert taken again (EvaluationMemo) that the record holds.
+  if (a === b) return true;
   return (
     a.available === b.available &&
     a.incoming === b.incoming &&
@@ -149,6 +151,13 @@ function sameEvaluation(a: Alert, b: Alert): boolean {
     a.runsOutAt === b.runsOutAt
   );
 }
+
+/**
+ * The evaluated alert with the lifecycle's status: itself when it has it already (evaluate() makes
+ * them 'firing'), else a copy. An evaluated Alert is never changed: an EvaluationMemo hands the
+ * same object to the next poll's evaluation, and it may be a previous record's alert too.
+ */
+const withStatus = (alert: Alert, status: Alert['status']): Alert => (alert.status === status ? alert : { ...alert, status });
 
 const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
 
@@ -360,8 +369,8 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
    * A firing alert that goes on firing. Its previous record stays as it is when this evaluation
    * says the same (most alerts at most polls: nothing new is allocated or compared twice).
    */
-  const keepFiring = (key: string, alert: Alert, before: AlertRecord): void => {
-    alert.status = 'firing';
+  const keepFiring = (key: string, evaluated: Alert, before: AlertRecord): void => {
+    const alert = withStatus(evaluated, 'firing');
     const unchanged = before.clearedSinceMs === undefined && sameEvaluation(before.alert, alert);
     put(key, unchanged ? before : { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: before.lastNotifiedMs }, before, alert);
   };
@@ -393,14 +402,14 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     const forMs = rules.get(alert.rule)?.forMs ?? 0;
     if (before === undefined || conditionChanged?.has(alert.rule)) {
       // New (or pending under a condition that was edited: it starts over).
-      alert.status = forMs <= 0 ? 'firing' : 'pending';
-      put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before, alert, forMs <= 0);
+      const a = withStatus(alert, forMs <= 0 ? 'firing' : 'pending');
+      put(key, { alert: a, firstSeenMs: nowMs, lastNotifiedMs: null }, before, a, forMs <= 0);
     } else if (nowMs - before.firstSeenMs >= forMs) {
-      alert.status = 'firing';
-      put(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null }, before, alert, true);
+      const a = withStatus(alert, 'firing');
+      put(key, { alert: a, firstSeenMs: nowMs, lastNotifiedMs: null }, before, a, true);
     } else {
-      alert.status = 'pending';
-      put(key, { alert, firstSeenMs: before.firstSeenMs, lastNotifiedMs: null }, before, alert);
+      const a = withStatus(alert, 'pending');
+      put(key, { alert: a, firstSeenMs: before.firstSeenMs, lastNotifiedMs: null }, before, a);
     }
   }
 

@@ -4,7 +4,7 @@
 // overviews. Both therefore decide exactly alike.
 import { itemKey, type Alert, type Item, type Overview } from '../model';
 import type { CompiledRuleSet } from './evaluate';
-import { evaluateOverview, type ProductStock } from './evaluate';
+import { evaluateOverview, type EvaluationMemo, type ProductStock } from './evaluate';
 import { learn, type History } from './forecast';
 import { sumByProduct, type ProductSum } from './network';
 import { advanceAlerts, conditionOf, type AlertRecord, type LifecycleResult } from './lifecycle';
@@ -50,6 +50,11 @@ export interface StepInput {
    * EMPTY_HISTORY for none, as for `eval` on one overview. Pass the previous result's `history` on.
    */
   history: History;
+  /**
+   * The daemon's memory of the previous evaluation (EvaluationMemo), kept between its polls and
+   * updated here; absent (eval, replay), every alert is made anew. Either way the result is the same.
+   */
+  memo?: EvaluationMemo;
 }
 
 export interface StepResult {
@@ -131,7 +136,7 @@ export function stepPoll(input: StepInput): StepResult {
     if (before !== undefined && before !== conditions[rule.name]) conditionChanged.add(rule.name);
   }
 
-  const evaluation = evaluateOverview(overview.items, compiled, nowMs, learned.forecast);
+  const evaluation = evaluateOverview(overview.items, compiled, nowMs, learned.forecast, input.memo);
   const lifecycle = advanceAlerts({
     previous: input.alerts,
     evaluation,
