@@ -9,6 +9,7 @@ import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuleError } from '../rules';
 import { fetchOverview } from '../source/client';
+import { EvaluationMemo } from '../engine/evaluate';
 import { OverviewReader } from '../source/incremental';
 import { ensureSnapshotDir, pruneSnapshots, writeSnapshot } from '../source/snapshots';
 import { StateStore, type OutboxEntry } from '../state/store';
@@ -93,6 +94,8 @@ export class Daemon {
   private lastRedisError: string | null = null;
   /** Kept from poll to poll (incrementalParse): each body is parsed where it differs from the one before. */
   private readonly overviewReader: OverviewReader | undefined;
+  /** With the reader: the previous evaluation, whose alerts of Items the reader reused are taken again. */
+  private readonly evaluationMemo: EvaluationMemo | undefined;
   /** SNAPSHOT_DIR writes, one after another, off the poll's path; stop() waits for them. */
   private snapshotWrites: Promise<void> = Promise.resolve();
   /** Set once start-up has reached Redis. */
@@ -115,6 +118,7 @@ export class Daemon {
     const { config, log } = opts;
     this.rules = rules;
     this.overviewReader = (opts.incrementalParse ?? opts.schedule) ? new OverviewReader() : undefined;
+    this.evaluationMemo = this.overviewReader && new EvaluationMemo();
     // Queues and workers wait for Redis to come back; state, health and pacing fail fast instead,
     // so a poll or a health check never hangs on a dead Redis (see createRedis).
     this.queueConn = createRedis(config, 'queue');
@@ -267,6 +271,7 @@ export class Daemon {
         rules: () => this.rules.current,
         flushOutbox: () => this.flushOutbox(),
         log,
+        memo: this.evaluationMemo,
         fetchOverview: async () => {
           const source = { apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs };
           const fetched = await fetchOverview(source, undefined, this.overviewReader);

@@ -1,6 +1,6 @@
 // One poll: fetch -> load the state -> stepPoll() (the engine decides everything) -> commit state and
 // notices together -> queue them. This file only does the I/O around the engine and reports.
-import { EvaluationMemo, type CompiledRuleSet } from '../engine/evaluate';
+import type { CompiledRuleSet, EvaluationMemo } from '../engine/evaluate';
 import type { AlertRecord, LifecycleResult } from '../engine/lifecycle';
 import { stepPoll } from '../engine/step';
 import { oneLine } from '../errors';
@@ -20,19 +20,12 @@ export interface PollDeps {
   /** Moves committed outbox entries to their queues (idempotent: job id = entry id). */
   flushOutbox: () => Promise<string[]>;
   log: Logger;
-}
-
-/**
- * The previous poll's evaluation, per compiled rule set: a daemon polls under the same
- * CompiledRuleSet object until its rules are reloaded, and then the new set starts a memo of its
- * own (the old one goes with its set). Only a shortcut: a poll's result does not depend on it.
- */
-const memos = new WeakMap<CompiledRuleSet, EvaluationMemo>();
-
-function memoOf(compiled: CompiledRuleSet): EvaluationMemo {
-  let memo = memos.get(compiled);
-  if (memo === undefined) memos.set(compiled, (memo = new EvaluationMemo()));
-  return memo;
+  /**
+   * The previous poll's evaluation, kept by a daemon whose source reuses the Item objects of
+   * unchanged items (only those can be taken again); absent, every alert is made anew. A shortcut
+   * only: the poll's result does not depend on it.
+   */
+  memo?: EvaluationMemo;
 }
 
 export interface PollReport {
@@ -114,7 +107,7 @@ export async function runPoll(deps: PollDeps, nowMs: number): Promise<PollReport
     nowMs,
     outcome: overview !== null ? { overview } : { error: fetchError ?? 'unknown error' },
     history: state.history,
-    memo: memoOf(compiled),
+    memo: deps.memo,
   });
   for (const line of step.warnings) deps.log.warn(line);
   // Delivery order comes from each entry's `order` (a poll's source notices before its alerts), not from here.
