@@ -348,8 +348,7 @@ function testItems(items: readonly Item[], tests: readonly ItemTest[], nowMs: nu
         if (c.where !== null && !matchesWhere(c.where, item.warehouseId, item.warehouse, item.productId, item.sku, item.brand)) continue;
         alert = fire(c, item, test.active);
         if (test.kind === LOW) {
-          // SPEC 3.1: the product's positive `available` in every other warehouse.
-          alert.availableElsewhere = productStock - (item.available > 0 ? item.available : 0);
+          alert.availableElsewhere = positive!.elsewhere(item);
           if (test.shares) sharing.push({ c, alert, brand: item.brand });
           else summarize(c, alert, item.brand);
         } else summarize(c, alert, item.brand);
@@ -440,6 +439,11 @@ export class ProductStock {
   of(item: Item): number {
     return item.productSlot >= 0 ? this.bySlot[item.productSlot] : (this.byId.get(item.productId) ?? 0);
   }
+
+  /** SPEC 3.1, `availableElsewhere`: the positive `available` of `item`'s product in every other warehouse. */
+  elsewhere(item: Item): number {
+    return this.of(item) - (item.available > 0 ? item.available : 0);
+  }
 }
 
 /** The `{{elsewhere}}` text of item-scope low_available summaries: one pass over the items, for the products that fire. */
@@ -470,8 +474,7 @@ function productAlert(c: CompiledRule, sum: ProductSum, active: readonly Compile
     summary: null,
     silenced: active.length > 0 && silencedBy(active, null, null, sum.productId, first.sku, first.brand),
     inhibited: false,
-    // Every alert has the same shape (the fields other types add are there, undefined, which
-    // JSON leaves out): property reads in the lifecycle's hot loops stay monomorphic.
+    // The same shape as fire()'s alerts.
     availableElsewhere: undefined,
     ratePerDay: undefined,
     runsOutAt: undefined,
@@ -598,11 +601,10 @@ function staleWarehouses(c: CompiledRule, items: readonly Item[], nowMs: number,
       summary: null,
       silenced: active.length > 0 && silencedBy(active, warehouseId, sum.warehouse, null, null, null),
       inhibited: false,
-      // Every alert has the same shape (the fields other types add are there, undefined, which
-    // JSON leaves out): property reads in the lifecycle's hot loops stay monomorphic.
-    availableElsewhere: undefined,
-    ratePerDay: undefined,
-    runsOutAt: undefined,
+      // The same shape as fire()'s alerts.
+      availableElsewhere: undefined,
+      ratePerDay: undefined,
+      runsOutAt: undefined,
     };
     out.push(summarize(c, alert, null));
   }

@@ -341,12 +341,9 @@ class PreviousRecords {
       }
       this.index = new IdentityIndex(this.records);
     }
+    // Indexed: the cursor is not read again.
     const at = this.index.find(alert);
-    if (at < 0) {
-      this.missedKey = keyOf(alert);
-      return -1;
-    }
-    this.cursor = at + 1;
+    if (at < 0) this.missedKey = keyOf(alert);
     return at;
   }
 }

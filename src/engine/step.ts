@@ -172,7 +172,7 @@ export function stepPoll(input: StepInput): StepResult {
  * for the wanted product + warehouse pairs, looked up by product first, so that an item of a
  * product that resolves nothing costs one lookup in a small map. A network alert's "item" is its
  * product summed as its rule sums it. `stock`: the evaluation's per-product sums, where it made
- * them (an item's stock elsewhere is its product's less its own).
+ * them.
  */
 function itemLookup(items: readonly Item[], compiled: CompiledRuleSet, stock: ProductStock | undefined): (alerts: readonly Alert[]) => Array<ItemNow | undefined> {
   return (alerts) => {
@@ -211,7 +211,7 @@ function itemLookup(items: readonly Item[], compiled: CompiledRuleSet, stock: Pr
       if (item === undefined) return undefined;
       // Only low_available alerts of scope item carry it; their rule made the evaluation sum the stock.
       if (a.availableElsewhere === undefined || stock === undefined) return { item };
-      return { item, availableElsewhere: stock.of(item) - (item.available > 0 ? item.available : 0) };
+      return { item, availableElsewhere: stock.elsewhere(item) };
     });
   };
 }
