@@ -6,6 +6,7 @@
 // the tests call it; digests and the status page only read the state it produces.
 import { alertKey, itemKey, type Alert, type InhibitSame, type Item, type Rule } from '../model';
 import { silenceChecker, type CompiledInhibit, type CompiledRuleSet, type Evaluation } from './evaluate';
+import { AlertState } from './alert-state';
 import { sortByAlert } from './sort';
 import { toResolved, type ItemNow } from './resolved';
 
@@ -55,7 +56,7 @@ export interface LifecycleResult {
   /** What to notify, most severe first (muted alerts and send_resolved: false are not here). */
   events: AlertEvent[];
   /** The alert state after this poll. */
-  next: Map<string, AlertRecord>;
+  next: AlertState;
   /** Records that are new or differ from their previous version: what to write. */
   changed: AlertRecord[];
   /** Keys to delete from the state. */
@@ -161,19 +162,10 @@ const withStatus = (alert: Alert, status: Alert['status']): Alert => (alert.stat
 
 const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId);
 
-/** One alert of `next` while the lifecycle works on it. */
-interface Entry {
-  key: string;
-  record: AlertRecord;
-  /** Its previous version (previous.get(key)), where there is one. */
-  before: AlertRecord | undefined;
-  /** This poll's evaluation of it (what a notice reports); null for a record kept as it was. */
-  evaluated: Alert | null;
-  /** It turned firing at this poll: its first notice is due once muting is known. */
-  fresh: boolean;
-  /** Kept exactly as it was (a held item, a suspect overview): nothing about it is decided now. */
-  frozen: boolean;
-}
+/** An alert of `next` turned firing at this poll: its first notice is due once muting is known. */
+const FRESH = 1;
+/** An alert of `next` kept exactly as it was (a held item, a suspect overview): nothing about it is decided now. */
+const FROZEN = 2;
 
 /** Records after the one last matched that are compared before looking a key up. */
 const LOOKAHEAD = 3;
@@ -287,8 +279,8 @@ class IdentityIndex {
  * made for an alert that has a record.
  */
 class PreviousRecords {
-  readonly keys: string[] = [];
-  readonly records: AlertRecord[] = [];
+  readonly keys: readonly string[];
+  readonly records: readonly AlertRecord[];
   /** 1 where the record went on into this poll's state. */
   readonly taken: Uint8Array;
   /** The key find() computed when it returned -1. */
@@ -298,9 +290,17 @@ class PreviousRecords {
   private index: IdentityIndex | null = null;
 
   constructor(private readonly byKey: ReadonlyMap<string, AlertRecord>) {
-    for (const [key, record] of byKey) {
-      this.keys.push(key);
-      this.records.push(record);
+    if (byKey instanceof AlertState) {
+      // The lifecycle's own output (or the store's): its arrays, not a copy.
+      this.keys = byKey.keyList;
+      this.records = byKey.recordList;
+    } else {
+      const keys: string[] = (this.keys = []);
+      const records: AlertRecord[] = (this.records = []);
+      for (const [key, record] of byKey) {
+        keys.push(key);
+        records.push(record);
+      }
     }
     this.taken = new Uint8Array(this.records.length);
   }
@@ -353,13 +353,34 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const heldItems = input.heldItems ?? new Set<string>();
   const checkHeld = heldItems.size > 0;
   const rules = compiled.ruleByName;
-  const next = new Map<string, AlertRecord>();
-  // The entries in the order they enter `next`, each with its books: no map keyed by record.
-  const entries: Entry[] = [];
+  // The alerts of `next` in order, each with its books, in parallel arrays: no map keyed by record
+  // and no object per alert (AlertState). Sized for the usual poll, where about as many alerts
+  // hold as before (growing 335k-entry arrays step by step cost more than filling them).
+  const prior = new PreviousRecords(previous);
+  const expected = Math.max(evaluation.alerts.length, prior.records.length);
+  const keys = new Array<string>(expected);
+  const records = new Array<AlertRecord>(expected);
+  /** Each one's previous version (previous.get(key)), where there is one. */
+  const befores = new Array<AlertRecord | undefined>(expected);
+  /** This poll's evaluation of each (what a notice reports); null for a record kept as it was. */
+  const evaluations = new Array<Alert | null>(expected);
+  /** FRESH and FROZEN. */
+  let flags = new Uint8Array(expected);
+  let count = 0;
   const put = (key: string, record: AlertRecord, before: AlertRecord | undefined, evaluated: Alert | null, fresh = false, frozen = false): void => {
-    next.set(key, record);
-    entries.push({ key, record, before, evaluated, fresh, frozen });
+    if (count === flags.length) {
+      const more = new Uint8Array(2 * count + 16);
+      more.set(flags);
+      flags = more;
+    }
+    keys[count] = key;
+    records[count] = record;
+    befores[count] = before;
+    evaluations[count] = evaluated;
+    flags[count++] = (fresh ? FRESH : 0) | (frozen ? FROZEN : 0);
   };
+  // Keys of alerts without a previous record met so far (found ones are told apart by `taken`).
+  const newKeys = new Set<string>();
 
   const held = (a: Alert): boolean => checkHeld && heldItems.has(itemKey(a.warehouseId, a.productId));
   /**
@@ -373,7 +394,6 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   };
 
   // 1. Alerts whose condition holds now.
-  const prior = new PreviousRecords(previous);
   for (const alert of evaluation.alerts) {
     const at = prior.find(alert);
     let key: string;
@@ -386,7 +406,8 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
       before = prior.records[at];
     } else {
       key = prior.missedKey;
-      if (next.has(key)) continue;
+      if (newKeys.has(key)) continue;
+      newKeys.add(key);
     }
     if (held(alert)) {
       if (before !== undefined) put(key, before, before, null, false, true);
@@ -452,13 +473,16 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   }
 
   // 4. Muting, now that it is known what fires: silences (evaluated with the alert) and inhibition.
-  const inhibited = inhibitionOf(next, compiled);
+  // Fewer than expected: the arrays end where the alerts do.
+  keys.length = records.length = befores.length = evaluations.length = count;
+  const inhibited = inhibitionOf(records, compiled);
   const events: AlertEvent[] = [];
   const changed: AlertRecord[] = [];
   const alerts: Alert[] = [];
   const counter = new Counter();
-  for (const { key, record, before, evaluated, fresh, frozen } of entries) {
-    if (frozen) {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if ((flags[i] & FROZEN) !== 0) {
       alerts.push(record.alert);
       counter.add(record.alert);
       continue;
@@ -471,22 +495,24 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (a.status === 'firing' && !a.silenced && !a.inhibited) {
       let kind: EventKind | null = null;
       // Fired muted and nobody was told: now that it is not muted, it is news.
-      if (fresh || current.lastNotifiedMs === null) kind = 'new';
+      if ((flags[i] & FRESH) !== 0 || current.lastNotifiedMs === null) kind = 'new';
       else {
         const repeatEveryMs = rules.get(a.rule)?.repeatEveryMs ?? null;
         if (repeatEveryMs !== null && nowMs - current.lastNotifiedMs >= repeatEveryMs) kind = 'repeat';
       }
       if (kind !== null) {
         // A notice says what this poll evaluated, and the record keeps what was said.
+        const evaluated = evaluations[i];
         const told = evaluated === null || evaluated === a ? a : { ...evaluated, status: a.status, inhibited: a.inhibited };
         current = { ...current, alert: told, lastNotifiedMs: nowMs };
         events.push({ kind, alert: told, firstSeenMs: current.firstSeenMs });
       }
     }
     // Nothing to write when it is what the previous poll stored.
+    const before = befores[i];
     if (before !== undefined && current !== before && sameRecord(before, current)) current = before;
     if (current !== before) changed.push(current);
-    if (current !== record) next.set(key, current);
+    records[i] = current;
     alerts.push(current.alert);
     counter.add(current.alert);
   }
@@ -506,7 +532,7 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   }
 
   sortByAlert(events, (e) => e.alert);
-  return { events, next, changed, removed, alerts, resolved, counts: counter.counts };
+  return { events, next: new AlertState(keys, records), changed, removed, alerts, resolved, counts: counter.counts };
 }
 
 const sameValue = (same: InhibitSame, a: Alert): string | null => {
@@ -524,12 +550,12 @@ const sameValue = (same: InhibitSame, a: Alert): string | null => {
  * SPEC 3.4: while an alert of a `when` rule fires (not pending, not silenced), the alerts of the
  * `suppress` rules that share its item, product or warehouse are inhibited. Returns the predicate.
  */
-function inhibitionOf(state: ReadonlyMap<string, AlertRecord>, compiled: CompiledRuleSet): (a: Alert) => boolean {
+function inhibitionOf(state: readonly AlertRecord[], compiled: CompiledRuleSet): (a: Alert) => boolean {
   if (compiled.inhibit.length === 0) return () => false;
   const isSource = (inh: CompiledInhibit, a: Alert): boolean => a.status === 'firing' && !a.silenced && inh.when.test(a.rule);
   // Per inhibit entry: how many inhibiting alerts share each `same` value.
   const sources = compiled.inhibit.map(() => new Map<string, number>());
-  for (const { alert } of state.values()) {
+  for (const { alert } of state) {
     compiled.inhibit.forEach((inh, i) => {
       if (!isSource(inh, alert)) return;
       const value = sameValue(inh.inhibit.same, alert);

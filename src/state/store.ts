@@ -26,6 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { History } from '../engine/forecast';
+import { AlertState } from '../engine/alert-state';
 import type { AlertRecord } from '../engine/lifecycle';
 import type { PollBooks } from '../engine/step';
 import { alertKey, type Rule } from '../model';
@@ -49,7 +50,7 @@ export interface PollMeta extends PollBooks {
 
 export interface LoadedState {
   meta: PollMeta;
-  alerts: Map<string, AlertRecord>;
+  alerts: AlertState;
   /** The runs_out rate history (history.ts); empty without runs_out rules. */
   history: History;
   /** Tracks of the history that could not be read (their rates start over), in words. */
@@ -83,7 +84,7 @@ export interface Commit {
    * The whole alert state after this commit (what alertsSet and alertsDel make of the loaded one):
    * kept in memory for the next load() when given, so that a poll does not read back what it wrote.
    */
-  alertsNext?: Map<string, AlertRecord>;
+  alertsNext?: ReadonlyMap<string, AlertRecord>;
   /** The rules in force: a summary their template renders again is not stored. */
   rules?: RuleLookup;
   outbox?: OutboxEntry[];
@@ -115,7 +116,7 @@ interface CodePair {
 interface AlertCache {
   gen: number;
   layout: Layout;
-  alerts: Map<string, AlertRecord>;
+  alerts: AlertState;
   /** By encoded product id. */
   products: Map<string, ProductEntry>;
   /** Read from the layout before this one: the next commit rewrites every record. */
@@ -231,7 +232,7 @@ export class StateStore {
         alerts.set(pair.keyStart + (product.id ?? ''), record);
       }
     }
-    return (this.cache = { gen, layout, alerts, products });
+    return (this.cache = { gen, layout, alerts: AlertState.fromMap(alerts), products });
   }
 
   /** The records of the one-hash layout before the buckets, as a cache whose next commit moves them over. */
@@ -246,7 +247,7 @@ export class StateStore {
       if (p === undefined) products.set(enc, { sku: record.alert.sku, product: record.alert.product, id: record.alert.productId, refs: 1 });
       else p.refs++;
     }
-    return (this.cache = { gen, layout, alerts, products, legacy: true });
+    return (this.cache = { gen, layout, alerts: AlertState.fromMap(alerts), products, legacy: true });
   }
 
   /** Writes everything in `c` atomically; false (and nothing written) when another poll committed first. */
@@ -320,7 +321,10 @@ export class StateStore {
       this.cache = null;
       throw failed[0];
     }
-    this.cache = { gen: c.expectedGen + 1, layout: plan.layout, alerts: c.alertsNext ?? plan.alerts(), products: plan.products };
+    const alerts = c.alertsNext === undefined ? plan.alerts() : AlertState.of(c.alertsNext);
+    // The state just replaced hands its by-key index on, patched with this commit's changes.
+    if (plan.changes !== null) alerts.adoptIndex(cache.alerts, plan.changes, plan.deleted);
+    this.cache = { gen: c.expectedGen + 1, layout: plan.layout, alerts, products: plan.products };
     return true;
   }
 
@@ -487,7 +491,11 @@ interface AlertWrites {
   /** The products after the commit. */
   products: Map<string, ProductEntry>;
   /** The records after the commit (when the caller did not give them). */
-  alerts: () => Map<string, AlertRecord>;
+  alerts: () => AlertState;
+  /** The records written, by key; null when nothing was stored before (their keys were not made). */
+  changes: Array<[string, AlertRecord]> | null;
+  /** The keys deleted. */
+  deleted: string[];
 }
 
 /** What a commit writes for its alert changes, against `cache` (the state it builds on; left unchanged). */
@@ -589,17 +597,18 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   const alertCount = cache.alerts.size + added - deleted.length;
   const productGone = [...touched].filter((enc) => products.get(enc)!.refs <= 0);
   for (const enc of productGone) products.delete(enc);
-  const nextAlerts = (): Map<string, AlertRecord> => {
+  const nextAlerts = (): AlertState => {
     const m = new Map(cache.alerts);
     for (const r of c.alertsSet ?? []) m.set(alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId), r);
     for (const key of deleted) m.delete(key);
-    return m;
+    return AlertState.fromMap(m);
   };
 
   const plan: AlertWrites = {
     layout, layoutChanged, dropAlertBuckets: 0, dropProductBuckets: 0, rewrite: null,
     alertSet: new Map(), alertDel: new Map(), productSet: new Map(), productDel: new Map(),
     products, alerts: nextAlerts,
+    changes: nothingStored ? null : setKeys.map((key, i) => [key, setRecords[i]]), deleted,
   };
 
   const alertBuckets = bucketsFor(alertCount, layout.alertBuckets);

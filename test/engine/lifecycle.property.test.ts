@@ -94,7 +94,7 @@ describe('lifecycle: decisions do not depend on the order of the previous state'
   it('in order, shuffled: the same events, state, writes and removals at every poll', () => {
     fc.assert(
       fc.property(fc.array(pollArb, { minLength: 1, maxLength: 8 }), fc.integer(), (polls, seed) => {
-        let state = new Map<string, AlertRecord>();
+        let state: ReadonlyMap<string, AlertRecord> = new Map();
         let order = [...Array(12).keys()];
         let rand = seed;
         const shuffle = <T>(list: T[]): T[] => {

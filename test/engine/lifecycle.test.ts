@@ -8,7 +8,7 @@ const keyOf = (a: Alert): string => alertKey(a.rule, a.warehouseId, a.productId)
 const rulesOf = (...rules: Rule[]): Rule[] => rules;
 
 interface DiffCase {
-  previous: Map<string, AlertRecord>;
+  previous: ReadonlyMap<string, AlertRecord>;
   current: Alert[];
   holding?: Alert[];
   nowMs?: number;
@@ -238,7 +238,7 @@ describe('lifecycle: order and end to end with evaluate', () => {
   it('a sequence of polls: fire, steady, repeat, resolve', () => {
     const rules = [lowAvailable({ repeatEveryMs: 2 * HOUR }), negativeReserved({ sendResolved: false })];
     const compiled = compileRuleSet(ruleSet(rules));
-    const poll = (items: Item[], nowMs: number, previous: Map<string, AlertRecord>): LifecycleResult =>
+    const poll = (items: Item[], nowMs: number, previous: ReadonlyMap<string, AlertRecord>): LifecycleResult =>
       diff({ previous, current: evaluateOverview(items, compiled, nowMs).alerts, nowMs, rules, items });
     const low = item({ available: 3, reserved: -1 });
     const p1 = poll([low], NOW, new Map());
@@ -261,7 +261,7 @@ function polls(rules: Rule[], inhibit: Inhibit[] = []) {
   const rs = ruleSet(rules);
   rs.inhibit = inhibit;
   const compiled = compileRuleSet(rs);
-  let previous = new Map<string, AlertRecord>();
+  let previous: ReadonlyMap<string, AlertRecord> = new Map();
   return (items: Item[], nowMs: number): LifecycleResult => {
     const r = advance(compiled, previous, items, nowMs);
     previous = r.next;

@@ -63,7 +63,7 @@ describe('alert records', () => {
       for (const k of del) state.delete(k);
       expect(await writer.commit({ expectedGen: meta.gen, meta: {}, alertsSet: set, alertsDel: del, rules, alertsNext: new Map(state) })).toBe(true);
     };
-    const readBack = async (): Promise<Map<string, AlertRecord>> => (await new StateStore(b, prefix).load(rules)).alerts;
+    const readBack = async (): Promise<Map<string, AlertRecord>> => new Map((await new StateStore(b, prefix).load(rules)).alerts);
 
     // Every variant of a record: pending, muted, never notified, repeated, keep-firing, extras,
     // a summary the template renders (not stored) and one it does not (stored), null ids and names.

@@ -1,5 +1,6 @@
 // The state store's commit on real Redis: all or nothing, and only on the generation it read.
 import IORedis from 'ioredis';
+import { AlertState } from '../../src/engine/alert-state';
 import type { AlertRecord } from '../../src/engine/lifecycle';
 import { alertKey } from '../../src/model';
 import { encodeId, encodeProduct, encodeValue, parseLayout, recordField, type Layout } from '../../src/state/alert-records';
@@ -102,6 +103,37 @@ describe('StateStore: records written ahead of the commit', () => {
     expect(Object.keys(JSON.parse((await a.hget(keys.meta, 'layout'))!)).sort()).toEqual(['alertBuckets', 'productBuckets', 'rules', 'warehouses']);
   };
 
+  test('polls that follow each other answer by key from memory as a read-back does (the index one state hands to the next)', async () => {
+    const store = new StateStore(a, prefix);
+    const keyOf = (r: AlertRecord): string => alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId);
+    let live = many('low', 150);
+    let next = live.length;
+    const first = await store.load();
+    expect(await store.commit({ expectedGen: first.meta.gen, meta: {}, alertsSet: live, alertsNext: AlertState.fromMap(mapOf(live)) })).toBe(true);
+    for (let poll = 1; poll <= 6; poll++) {
+      const loaded = await store.load();
+      // As the lifecycle does when an alert is not where the walk expects it: the state has an index to hand on.
+      expect(loaded.alerts.get(keyOf(live[poll]))).toBe(live[poll]);
+      const removed = live.filter((_, i) => i % 7 === poll);
+      const changed = live.filter((_, i) => i % 11 === poll && i % 7 !== poll).map((r) => ({ ...r, lastNotifiedMs: 1_790_000_000_000 + poll }));
+      const added = Array.from({ length: 5 }, (_, i) => recordOf('low', next + i));
+      next += added.length;
+      const byKey = mapOf(live);
+      for (const r of removed) byKey.delete(keyOf(r));
+      for (const r of [...changed, ...added]) byKey.set(keyOf(r), r);
+      live = [...byKey.values()];
+      const alertsNext = new AlertState([...byKey.keys()], live);
+      expect(await store.commit({ expectedGen: loaded.meta.gen, meta: {}, alertsSet: [...changed, ...added], alertsDel: removed.map(keyOf), alertsNext })).toBe(true);
+
+      const inMemory = (await store.load()).alerts;
+      expect(inMemory).toBe(alertsNext);
+      const readBack = (await new StateStore(b, prefix).load()).alerts;
+      expect(inMemory.size).toBe(readBack.size);
+      for (const [key, r] of readBack) expect(inMemory.get(key)).toEqual(r);
+      for (const r of removed) expect(inMemory.has(keyOf(r))).toBe(false);
+    }
+  });
+
   test('a first commit and a resize write their records ahead and rename them into the usual buckets', async () => {
     const store = new StateStore(a, prefix);
     const first = many('low', 300);
@@ -110,7 +142,7 @@ describe('StateStore: records written ahead of the commit', () => {
     const l1 = await layoutOf();
     expect(l1.alertBuckets).toBeGreaterThan(1);
     await expectInPlace(l1);
-    expect((await new StateStore(b, prefix).load()).alerts).toEqual(mapOf(first));
+    expect(new Map((await new StateStore(b, prefix).load()).alerts)).toEqual(mapOf(first));
 
     const more = many('other', 600);
     ({ meta } = await store.load());
@@ -119,7 +151,7 @@ describe('StateStore: records written ahead of the commit', () => {
     const l2 = await layoutOf();
     expect(l2.alertBuckets).toBeGreaterThan(l1.alertBuckets);
     await expectInPlace(l2);
-    expect((await new StateStore(b, prefix).load()).alerts).toEqual(mapOf(all));
+    expect(new Map((await new StateStore(b, prefix).load()).alerts)).toEqual(mapOf(all));
   });
 
   test('a refused rewrite leaves nothing behind: another poll committed first', async () => {
@@ -133,7 +165,7 @@ describe('StateStore: records written ahead of the commit', () => {
     expect(await bucketKeys()).toEqual([keys.alertBucket(0)]);
     expect(await stagedKeys()).toEqual([]);
     expect(await a.exists(keys.staging)).toBe(0);
-    expect((await new StateStore(a, prefix).load()).alerts).toEqual(mapOf(small));
+    expect(new Map((await new StateStore(a, prefix).load()).alerts)).toEqual(mapOf(small));
   });
 
   test('a crash after staging leaves the state as it was; a later commit deletes the leftovers once they are old', async () => {
@@ -156,7 +188,7 @@ describe('StateStore: records written ahead of the commit', () => {
     const other = new StateStore(b, prefix);
     const seen = await other.load();
     expect(seen.meta.gen).toBe(meta.gen);
-    expect(seen.alerts).toEqual(mapOf(before));
+    expect(new Map(seen.alerts)).toEqual(mapOf(before));
 
     // A commit while the leftovers are recent leaves them (they could be a slow attempt's) ...
     expect(await other.commit({ expectedGen: seen.meta.gen, meta: {}, alertsSet: [recordOf('kept', 2)] })).toBe(true);
@@ -206,14 +238,14 @@ describe('StateStore: records written ahead of the commit', () => {
     const store = new StateStore(b, prefix);
     const seen = await store.load();
     expect(seen.meta.gen).toBe(5);
-    expect(seen.alerts).toEqual(mapOf(old));
+    expect(new Map(seen.alerts)).toEqual(mapOf(old));
     const more = many('more', 300);
     const all = [...old, ...more];
     expect(await store.commit({ expectedGen: 5, meta: {}, alertsSet: more, alertsNext: mapOf(all) })).toBe(true);
     const l = await layoutOf();
     expect(l.alertBuckets).toBeGreaterThan(1);
     await expectInPlace(l);
-    expect((await new StateStore(a, prefix).load()).alerts).toEqual(mapOf(all));
+    expect(new Map((await new StateStore(a, prefix).load()).alerts)).toEqual(mapOf(all));
     expect(await new StateStore(a, prefix).firstSeen([alertKey('low', 'w1', uuid(2))])).toEqual([1_790_000_000_002]);
   });
 });
