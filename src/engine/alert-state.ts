@@ -3,20 +3,30 @@
 // 335,000-entry Map every poll cost ~170 ms of the daemon's poll (issue 14); the lifecycle itself
 // walks the records in order and needs no map. A state's records never change: the index is a
 // cache, which a state that replaces this one (after a commit) may take over and patch with its
-// few changes instead of building its own.
+// few changes instead of building its own. A state read back from Redis (in bucket order, not the
+// lifecycle's) answers the few lookups a commit makes from its records grouped by product instead:
+// hashing 335,000 fresh keys into a map cost a one-shot poll ~600 ms.
 import type { AlertRecord } from './lifecycle';
+
+/** The part of an alertKey() after its last separator: the product id, or the end of one that holds the separator. */
+const productPart = (key: string): string => key.slice(key.lastIndexOf('\u001f') + 1);
 
 export class AlertState implements ReadonlyMap<string, AlertRecord> {
   private index: Map<string, AlertRecord> | null;
+  /** Positions by productPart() of their keys (a state not in the lifecycle's order). */
+  private byProduct: Map<string, number[]> | null = null;
 
   /**
    * `keys[i]` is alertKey() of `records[i]`; the arrays are the state's from now on (not to be
    * changed by the caller). `index`, when given, must hold exactly these records by key.
+   * `ordered`: in the lifecycle's order (its own output), which the lifecycle walks without
+   * lookups; false for records read back in Redis's order, which it indexes its own way.
    */
   constructor(
     readonly keyList: readonly string[],
     readonly recordList: readonly AlertRecord[],
     index: Map<string, AlertRecord> | null = null,
+    readonly ordered = true,
   ) {
     this.index = index;
   }
@@ -53,6 +63,23 @@ export class AlertState implements ReadonlyMap<string, AlertRecord> {
     this.index = index;
   }
 
+  /** The position of the record of `key`, from the records grouped by product; -1 when none. */
+  private position(key: string): number {
+    if (this.byProduct === null) {
+      const byProduct = (this.byProduct = new Map<string, number[]>());
+      for (let at = 0; at < this.recordList.length; at++) {
+        // productPart() of the record's key, without making the key.
+        const id = this.recordList[at].alert.productId ?? '';
+        const part = id.slice(id.lastIndexOf('\u001f') + 1);
+        const list = byProduct.get(part);
+        if (list === undefined) byProduct.set(part, [at]);
+        else list.push(at);
+      }
+    }
+    for (const at of this.byProduct.get(productPart(key)) ?? []) if (this.keyList[at] === key) return at;
+    return -1;
+  }
+
   private indexed(): Map<string, AlertRecord> {
     if (this.index === null) {
       const index = new Map<string, AlertRecord>();
@@ -66,9 +93,14 @@ export class AlertState implements ReadonlyMap<string, AlertRecord> {
     return this.keyList.length;
   }
   get(key: string): AlertRecord | undefined {
+    if (this.index === null && !this.ordered) {
+      const at = this.position(key);
+      return at < 0 ? undefined : this.recordList[at];
+    }
     return this.indexed().get(key);
   }
   has(key: string): boolean {
+    if (this.index === null && !this.ordered) return this.position(key) >= 0;
     return this.indexed().has(key);
   }
   *entries(): MapIterator<[string, AlertRecord]> {

@@ -294,6 +294,8 @@ class PreviousRecords {
       // The lifecycle's own output (or the store's): its arrays, not a copy.
       this.keys = byKey.keyList;
       this.records = byKey.recordList;
+      // Read back in Redis's order: no walk in this poll's order would find them.
+      if (!byKey.ordered) this.index = new IdentityIndex(this.records);
     } else {
       const keys: string[] = (this.keys = []);
       const records: AlertRecord[] = (this.records = []);

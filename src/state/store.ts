@@ -215,7 +215,8 @@ export class StateStore {
       pairs.set(codes, pair);
       return pair;
     };
-    const alerts = new Map<string, AlertRecord>();
+    const keyList: string[] = [];
+    const recordList: AlertRecord[] = [];
     for (; i < replies.length; i++) {
       const h = fieldsAndValues(i);
       for (let j = 0; j < h.length; j += 2) {
@@ -229,10 +230,13 @@ export class StateStore {
         product.refs++;
         const record = decodeValue(pair.rule, pair.warehouseId, pair.warehouse, product.id, product, h[j + 1], pair.definition);
         // alertKey(rule, warehouseId, productId), with the rule and warehouse part made once.
-        alerts.set(pair.keyStart + (product.id ?? ''), record);
+        keyList.push(pair.keyStart + (product.id ?? ''));
+        recordList.push(record);
       }
     }
-    return (this.cache = { gen, layout, alerts: AlertState.fromMap(alerts), products });
+    // In bucket order, and without a map by key: the lifecycle indexes the records its own way, and
+    // a commit looks up only the few it changes.
+    return (this.cache = { gen, layout, alerts: new AlertState(keyList, recordList, null, false), products });
   }
 
   /** The records of the one-hash layout before the buckets, as a cache whose next commit moves them over. */

@@ -1,6 +1,7 @@
 // AlertState: records in order with an index made on demand, which a following state may take over.
 import { AlertState } from '../../src/engine/alert-state';
 import type { AlertRecord } from '../../src/engine/lifecycle';
+import { alertKey } from '../../src/model';
 import { mulberry32 } from '../../src/prng';
 
 const record = (n: number, version = 0): AlertRecord => ({ alert: { rule: `r${n}`, available: version } as AlertRecord['alert'], firstSeenMs: n, lastNotifiedMs: null });
@@ -30,6 +31,19 @@ describe('AlertState', () => {
     const state = new AlertState(['a', 'b'], [record(1), record(2)]);
     expect(state.get('b')).toEqual(record(2));
     expect(state.has('c')).toBe(false);
+  });
+
+  test('a state read back in another order answers lookups from its records grouped by product, whatever the ids hold', () => {
+    const ids: Array<string | null> = ['p1', null, 'odd\u001fid', 'p1', '', 'x\u001f'];
+    // (null and '' make the same key: alertKey(); a state never holds two records of one key.)
+    const records = ids.map((productId, n) => ({ ...record(n), alert: { ...record(n).alert, rule: n === 3 ? 'other' : 'r', warehouseId: n === 4 ? 'w2' : 'w', productId } }));
+    const keys = records.map((r) => alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId));
+    const state = new AlertState(keys, records, null, false);
+    keys.forEach((key, n) => expect(state.get(key)).toBe(records[n]));
+    expect(state.has(alertKey('r', 'w', 'odd'))).toBe(false);
+    expect(state.has(alertKey('r', 'w', 'id'))).toBe(false);
+    expect(state.has(alertKey('other', 'w', 'odd\u001fid'))).toBe(false);
+    expect(state.get(alertKey('r', 'x', 'p1'))).toBeUndefined();
   });
 
   test('over many generations, an adopted and patched index says what a fresh one says; the state it came from still answers', () => {
