@@ -4,34 +4,48 @@
 // walks the records in order and needs no map. A state's records never change: the index is a
 // cache, which a state that replaces this one (after a commit) may take over and patch with its
 // few changes instead of building its own. A state read back from Redis (in bucket order, not the
-// lifecycle's) answers the few lookups a commit makes from its records grouped by product instead:
-// hashing 335,000 fresh keys into a map cost a one-shot poll ~600 ms.
+// lifecycle's) answers the few lookups a commit makes from its records grouped by product, which
+// the store notes while it decodes them: hashing 335,000 fresh keys cost a one-shot poll ~600 ms.
 import type { AlertRecord } from './lifecycle';
 
-/** The part of an alertKey() after its last separator: the product id, or the end of one that holds the separator. */
-const productPart = (key: string): string => key.slice(key.lastIndexOf('\u001f') + 1);
+/**
+ * The part of an alertKey() after its last separator, which is also that of its product id: the
+ * id itself, or the end of one that holds the separator ('' for none).
+ */
+export const productPart = (keyOrId: string): string => keyOrId.slice(keyOrId.lastIndexOf('\u001f') + 1);
 
 export class AlertState implements ReadonlyMap<string, AlertRecord> {
   private index: Map<string, AlertRecord> | null;
-  /** Positions by productPart() of their keys (a state not in the lifecycle's order). */
-  private byProduct: Map<string, number[]> | null = null;
+  /** Read back: positions by productPart(), instead of an index. */
+  private readonly byProduct: ReadonlyMap<string, readonly number[]> | null;
 
   /**
    * `keys[i]` is alertKey() of `records[i]`; the arrays are the state's from now on (not to be
    * changed by the caller). `index`, when given, must hold exactly these records by key.
-   * `ordered`: in the lifecycle's order (its own output), which the lifecycle walks without
-   * lookups; false for records read back in Redis's order, which it indexes its own way.
    */
   constructor(
     readonly keyList: readonly string[],
     readonly recordList: readonly AlertRecord[],
     index: Map<string, AlertRecord> | null = null,
-    readonly ordered = true,
+    byProduct: ReadonlyMap<string, readonly number[]> | null = null,
   ) {
     this.index = index;
+    this.byProduct = byProduct;
   }
 
-  static readonly EMPTY = new AlertState([], []);
+  /**
+   * Records read back in Redis's order, with their positions by productPart() of their product
+   * ids (every position once). The lifecycle indexes them its own way, as no walk in its order
+   * would find them.
+   */
+  static readBack(keys: readonly string[], records: readonly AlertRecord[], byProduct: ReadonlyMap<string, readonly number[]>): AlertState {
+    return new AlertState(keys, records, null, byProduct);
+  }
+
+  /** In the lifecycle's order (its own output, or a map's order): false when read back. */
+  get ordered(): boolean {
+    return this.byProduct === null;
+  }
 
   /** A state holding what `map` holds, in its order. Takes `map` as its index: nobody may change it afterwards. */
   static fromMap(map: Map<string, AlertRecord>): AlertState {
@@ -63,20 +77,9 @@ export class AlertState implements ReadonlyMap<string, AlertRecord> {
     this.index = index;
   }
 
-  /** The position of the record of `key`, from the records grouped by product; -1 when none. */
-  private position(key: string): number {
-    if (this.byProduct === null) {
-      const byProduct = (this.byProduct = new Map<string, number[]>());
-      for (let at = 0; at < this.recordList.length; at++) {
-        // productPart() of the record's key, without making the key.
-        const id = this.recordList[at].alert.productId ?? '';
-        const part = id.slice(id.lastIndexOf('\u001f') + 1);
-        const list = byProduct.get(part);
-        if (list === undefined) byProduct.set(part, [at]);
-        else list.push(at);
-      }
-    }
-    for (const at of this.byProduct.get(productPart(key)) ?? []) if (this.keyList[at] === key) return at;
+  /** The position of the record of `key` among those read back; -1 when none. */
+  private position(byProduct: ReadonlyMap<string, readonly number[]>, key: string): number {
+    for (const at of byProduct.get(productPart(key)) ?? []) if (this.keyList[at] === key) return at;
     return -1;
   }
 
@@ -93,14 +96,14 @@ export class AlertState implements ReadonlyMap<string, AlertRecord> {
     return this.keyList.length;
   }
   get(key: string): AlertRecord | undefined {
-    if (this.index === null && !this.ordered) {
-      const at = this.position(key);
+    if (this.index === null && this.byProduct !== null) {
+      const at = this.position(this.byProduct, key);
       return at < 0 ? undefined : this.recordList[at];
     }
     return this.indexed().get(key);
   }
   has(key: string): boolean {
-    if (this.index === null && !this.ordered) return this.position(key) >= 0;
+    if (this.index === null && this.byProduct !== null) return this.position(this.byProduct, key) >= 0;
     return this.indexed().has(key);
   }
   *entries(): MapIterator<[string, AlertRecord]> {

@@ -274,9 +274,9 @@ class IdentityIndex {
  * order), and an overview lists its items in the same order poll after poll: so the record just
  * after the last one matched is nearly always the one wanted, and comparing its identity costs far
  * less than hashing a fresh ~90-character key into a map of 10^5 entries (issue 14). A few misses
- * (new alerts) are looked up by key; past those (a state read back from Redis in bucket order, or
- * out of order) the records' identities are indexed as numbers (IdentityIndex), so that no key is
- * made for an alert that has a record.
+ * (new alerts) are looked up by key; past those (a state out of order) the records' identities are
+ * indexed as numbers (IdentityIndex), so that no key is made for an alert that has a record. A state
+ * read back from Redis (in bucket order, AlertState.ordered false) is indexed that way at once.
  */
 class PreviousRecords {
   readonly keys: readonly string[];

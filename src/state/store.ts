@@ -26,7 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { History } from '../engine/forecast';
-import { AlertState } from '../engine/alert-state';
+import { AlertState, productPart } from '../engine/alert-state';
 import type { AlertRecord } from '../engine/lifecycle';
 import type { PollBooks } from '../engine/step';
 import { alertKey, type Rule } from '../model';
@@ -217,6 +217,8 @@ export class StateStore {
     };
     const keyList: string[] = [];
     const recordList: AlertRecord[] = [];
+    // Each product's records, noted while its entry is at hand: what a commit's lookups go through.
+    const positions = new Map<ProductEntry, number[]>();
     for (; i < replies.length; i++) {
       const h = fieldsAndValues(i);
       for (let j = 0; j < h.length; j += 2) {
@@ -229,14 +231,22 @@ export class StateStore {
         if (product === undefined) products.set(enc, (product = { sku: null, product: null, id: decodeId(enc), refs: 0 }));
         product.refs++;
         const record = decodeValue(pair.rule, pair.warehouseId, pair.warehouse, product.id, product, h[j + 1], pair.definition);
+        const ofProduct = positions.get(product);
+        if (ofProduct === undefined) positions.set(product, [recordList.length]);
+        else ofProduct.push(recordList.length);
         // alertKey(rule, warehouseId, productId), with the rule and warehouse part made once.
         keyList.push(pair.keyStart + (product.id ?? ''));
         recordList.push(record);
       }
     }
-    // In bucket order, and without a map by key: the lifecycle indexes the records its own way, and
-    // a commit looks up only the few it changes.
-    return (this.cache = { gen, layout, alerts: new AlertState(keyList, recordList, null, false), products });
+    const byProduct = new Map<string, number[]>();
+    for (const [product, list] of positions) {
+      const part = productPart(product.id ?? '');
+      const had = byProduct.get(part);
+      byProduct.set(part, had === undefined ? list : had.concat(list));
+    }
+    // In bucket order, and without a map by key (AlertState.readBack).
+    return (this.cache = { gen, layout, alerts: AlertState.readBack(keyList, recordList, byProduct), products });
   }
 
   /** The records of the one-hash layout before the buckets, as a cache whose next commit moves them over. */

@@ -1,5 +1,5 @@
 // AlertState: records in order with an index made on demand, which a following state may take over.
-import { AlertState } from '../../src/engine/alert-state';
+import { AlertState, productPart } from '../../src/engine/alert-state';
 import type { AlertRecord } from '../../src/engine/lifecycle';
 import { alertKey } from '../../src/model';
 import { mulberry32 } from '../../src/prng';
@@ -33,12 +33,18 @@ describe('AlertState', () => {
     expect(state.has('c')).toBe(false);
   });
 
-  test('a state read back in another order answers lookups from its records grouped by product, whatever the ids hold', () => {
+  test('a state read back answers lookups from its records grouped by product, whatever the ids hold', () => {
     const ids: Array<string | null> = ['p1', null, 'odd\u001fid', 'p1', '', 'x\u001f'];
     // (null and '' make the same key: alertKey(); a state never holds two records of one key.)
     const records = ids.map((productId, n) => ({ ...record(n), alert: { ...record(n).alert, rule: n === 3 ? 'other' : 'r', warehouseId: n === 4 ? 'w2' : 'w', productId } }));
     const keys = records.map((r) => alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId));
-    const state = new AlertState(keys, records, null, false);
+    const byProduct = new Map<string, number[]>();
+    records.forEach((r, at) => {
+      const part = productPart(r.alert.productId ?? '');
+      byProduct.set(part, [...(byProduct.get(part) ?? []), at]);
+    });
+    const state = AlertState.readBack(keys, records, byProduct);
+    expect(state.ordered).toBe(false);
     keys.forEach((key, n) => expect(state.get(key)).toBe(records[n]));
     expect(state.has(alertKey('r', 'w', 'odd'))).toBe(false);
     expect(state.has(alertKey('r', 'w', 'id'))).toBe(false);

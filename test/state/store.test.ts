@@ -111,9 +111,11 @@ describe('StateStore: records written ahead of the commit', () => {
     const first = await store.load();
     expect(await store.commit({ expectedGen: first.meta.gen, meta: {}, alertsSet: live, alertsNext: AlertState.fromMap(mapOf(live)) })).toBe(true);
     for (let poll = 1; poll <= 6; poll++) {
-      const loaded = await store.load();
+      // Then each by a process that reads the state back (its lookups go by product).
+      const writer = poll <= 3 ? store : new StateStore(a, prefix);
+      const loaded = await writer.load();
       // As the lifecycle does when an alert is not where the walk expects it: the state has an index to hand on.
-      expect(loaded.alerts.get(keyOf(live[poll]))).toBe(live[poll]);
+      expect(loaded.alerts.get(keyOf(live[poll]))).toEqual(live[poll]);
       const removed = live.filter((_, i) => i % 7 === poll);
       const changed = live.filter((_, i) => i % 11 === poll && i % 7 !== poll).map((r) => ({ ...r, lastNotifiedMs: 1_790_000_000_000 + poll }));
       const added = Array.from({ length: 5 }, (_, i) => recordOf('low', next + i));
@@ -123,9 +125,9 @@ describe('StateStore: records written ahead of the commit', () => {
       for (const r of [...changed, ...added]) byKey.set(keyOf(r), r);
       live = [...byKey.values()];
       const alertsNext = new AlertState([...byKey.keys()], live);
-      expect(await store.commit({ expectedGen: loaded.meta.gen, meta: {}, alertsSet: [...changed, ...added], alertsDel: removed.map(keyOf), alertsNext })).toBe(true);
+      expect(await writer.commit({ expectedGen: loaded.meta.gen, meta: {}, alertsSet: [...changed, ...added], alertsDel: removed.map(keyOf), alertsNext })).toBe(true);
 
-      const inMemory = (await store.load()).alerts;
+      const inMemory = (await writer.load()).alerts;
       expect(inMemory).toBe(alertsNext);
       const readBack = (await new StateStore(b, prefix).load()).alerts;
       expect(inMemory.size).toBe(readBack.size);
