@@ -50,16 +50,21 @@ interface Compiled {
   script: vm.Script;
 }
 
+/** Values of STOCKWATCH_COMPILE_CACHE that switch it, rather than name a directory (`on` is no folder called "on"). */
+const SWITCHED_OFF = new Set(['off', '0', 'false', 'no']);
+const SWITCHED_ON = new Set(['', 'on', '1', 'true', 'yes']);
+
 /**
  * Where the cache files go, or null when there is no safe place: STOCKWATCH_COMPILE_CACHE names a
- * directory, `off` (or `0`) turns the cache off; default: stockwatch-v8-cache-UID in the temp dir.
+ * directory, `off` (`0`, `false`, `no`) turns the cache off, `on` (or unset) keeps the default:
+ * stockwatch-v8-cache-UID in the temp dir.
  */
 export function cacheDir(env: NodeJS.ProcessEnv): string | null {
-  const setting = env.STOCKWATCH_COMPILE_CACHE;
-  if (setting === 'off' || setting === '0') return null;
+  const setting = (env.STOCKWATCH_COMPILE_CACHE ?? '').trim();
+  if (SWITCHED_OFF.has(setting.toLowerCase())) return null;
   if (typeof process.getuid !== 'function') return null;
   const uid = process.getuid();
-  const dir = setting ? path.resolve(setting) : path.join(os.tmpdir(), `stockwatch-v8-cache-${uid}`);
+  const dir = SWITCHED_ON.has(setting.toLowerCase()) ? path.join(os.tmpdir(), `stockwatch-v8-cache-${uid}`) : path.resolve(setting);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     // lstat: a symlink planted by someone else is refused like any other foreign entry.

@@ -121,9 +121,10 @@ describe('cacheDir', () => {
     expect(cacheDir({ STOCKWATCH_COMPILE_CACHE: file })).toBeNull();
   });
 
-  test('off turns the cache off', () => {
-    expect(cacheDir({ STOCKWATCH_COMPILE_CACHE: 'off' })).toBeNull();
-    expect(cacheDir({ STOCKWATCH_COMPILE_CACHE: '0' })).toBeNull();
+  test('off turns the cache off, on keeps the default place (no directory called "on")', () => {
+    for (const off of ['off', '0', 'false', 'NO', ' off ']) expect(cacheDir({ STOCKWATCH_COMPILE_CACHE: off })).toBeNull();
+    const byDefault = path.join(os.tmpdir(), `stockwatch-v8-cache-${process.getuid?.()}`);
+    for (const on of ['on', '1', 'true', 'Yes', '']) expect(cacheDir({ STOCKWATCH_COMPILE_CACHE: on })).toBe(byDefault);
   });
 });
 
