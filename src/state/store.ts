@@ -612,6 +612,8 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   const productGone = [...touched].filter((enc) => products.get(enc)!.refs <= 0);
   for (const enc of productGone) products.delete(enc);
   const nextAlerts = (): AlertState => {
+    // A poll that changed no alert (a failed fetch): the same state, not a copy of 10^5 records.
+    if (setRecords.length === 0 && deleted.length === 0) return cache.alerts;
     const m = new Map(cache.alerts);
     for (const r of c.alertsSet ?? []) m.set(alertKey(r.alert.rule, r.alert.warehouseId, r.alert.productId), r);
     for (const key of deleted) m.delete(key);

@@ -134,6 +134,10 @@ describe('StateStore: records written ahead of the commit', () => {
       for (const [key, r] of readBack) expect(inMemory.get(key)).toEqual(r);
       for (const r of removed) expect(inMemory.has(keyOf(r))).toBe(false);
     }
+    // A poll that changed no alert (a failed fetch) keeps the very same state: no copy of every record.
+    const kept = await store.load();
+    expect(await store.commit({ expectedGen: kept.meta.gen, meta: { lastPollOk: false } })).toBe(true);
+    expect((await store.load()).alerts).toBe(kept.alerts);
   });
 
   test('a first commit and a resize write their records ahead and rename them into the usual buckets', async () => {
