@@ -47,20 +47,23 @@ export class AlertState implements ReadonlyMap<string, AlertRecord> {
     return this.byProduct === null;
   }
 
-  /** A state holding what `map` holds, in its order. Takes `map` as its index: nobody may change it afterwards. */
-  static fromMap(map: Map<string, AlertRecord>): AlertState {
+  /** `state` as an AlertState: itself, or another map's entries in its order (the map left as it is). */
+  static of(state: ReadonlyMap<string, AlertRecord>): AlertState {
+    if (state instanceof AlertState) return state;
     const keys: string[] = [];
     const records: AlertRecord[] = [];
-    for (const [key, record] of map) {
+    for (const [key, record] of state) {
       keys.push(key);
       records.push(record);
     }
-    return new AlertState(keys, records, map);
+    return new AlertState(keys, records);
   }
 
-  /** `state` as an AlertState: itself, or a copy of another map's entries. */
-  static of(state: ReadonlyMap<string, AlertRecord>): AlertState {
-    return state instanceof AlertState ? state : AlertState.fromMap(new Map(state));
+  /** A state holding what `map` holds, in its order. Takes `map` as its index: nobody may change it afterwards. */
+  static fromMap(map: Map<string, AlertRecord>): AlertState {
+    const state = AlertState.of(map);
+    state.index = map;
+    return state;
   }
 
   /**

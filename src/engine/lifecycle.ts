@@ -290,20 +290,12 @@ class PreviousRecords {
   private index: IdentityIndex | null = null;
 
   constructor(private readonly byKey: ReadonlyMap<string, AlertRecord>) {
-    if (byKey instanceof AlertState) {
-      // The lifecycle's own output (or the store's): its arrays, not a copy.
-      this.keys = byKey.keyList;
-      this.records = byKey.recordList;
-      // Read back in Redis's order: no walk in this poll's order would find them.
-      if (!byKey.ordered) this.index = new IdentityIndex(this.records);
-    } else {
-      const keys: string[] = (this.keys = []);
-      const records: AlertRecord[] = (this.records = []);
-      for (const [key, record] of byKey) {
-        keys.push(key);
-        records.push(record);
-      }
-    }
+    // The lifecycle's own output (or the store's): its arrays, not a copy; another map's entries.
+    const state = AlertState.of(byKey);
+    this.keys = state.keyList;
+    this.records = state.recordList;
+    // Read back in Redis's order: no walk in this poll's order would find them.
+    if (!state.ordered) this.index = new IdentityIndex(this.records);
     this.taken = new Uint8Array(this.records.length);
   }
 
