@@ -7,7 +7,9 @@
 //   - product ids that are UUIDs are written as 22 characters of base64url instead of 36;
 //   - sku and product name are kept once per product (`…:state:products:<n>`), however many
 //     alerts the product has, and removed with its last alert;
-//   - the summary is not stored when rendering the rule's template again gives it back.
+//   - the summary is not stored when rendering the rule's template again gives it back;
+//   - times are written from the layout's epoch (a time near the records', chosen when they are
+//     all written anew), in base 36: a few characters instead of a date.
 // Records are spread over `…:state:alerts:<n>` by a hash of their field; the number of buckets
 // doubles as records grow, so that each stays under Redis' hash-max-listpack-entries (128), where
 // an entry costs its bytes plus ~3 (a plain big hash costs ~100 bytes of overhead per entry).
@@ -24,25 +26,31 @@ export const BUCKET_FILL = 100;
 /** After a resize, buckets are this full on average: room to grow before the next one. */
 const FILL_AFTER_RESIZE = 50;
 
-/** Rule and warehouse codes and the bucket counts; JSON in the meta hash. */
+/** Rule and warehouse codes, the bucket counts and the time base; JSON in the meta hash. */
 export interface Layout {
   rules: string[];
   /** [warehouseId, warehouse name] by code. */
   warehouses: Array<[string | null, string | null]>;
   alertBuckets: number;
   productBuckets: number;
+  /**
+   * Seconds since 1970 that the records' times are written from (0 in layouts that predate it):
+   * chosen when every record is written anew, close to their times, so that each takes a few
+   * characters less.
+   */
+  epoch: number;
 }
 
-export const emptyLayout = (): Layout => ({ rules: [], warehouses: [], alertBuckets: 1, productBuckets: 1 });
+export const emptyLayout = (): Layout => ({ rules: [], warehouses: [], alertBuckets: 1, productBuckets: 1, epoch: 0 });
 
 export function parseLayout(json: string | undefined): Layout {
   if (json === undefined || json === '') return emptyLayout();
   const l = JSON.parse(json) as Layout;
-  return { rules: l.rules, warehouses: l.warehouses, alertBuckets: l.alertBuckets, productBuckets: l.productBuckets };
+  return { rules: l.rules, warehouses: l.warehouses, alertBuckets: l.alertBuckets, productBuckets: l.productBuckets, epoch: Number.isSafeInteger(l.epoch) ? l.epoch : 0 };
 }
 
 export function cloneLayout(l: Layout): Layout {
-  return { rules: [...l.rules], warehouses: l.warehouses.map(([id, name]) => [id, name]), alertBuckets: l.alertBuckets, productBuckets: l.productBuckets };
+  return { ...l, rules: [...l.rules], warehouses: l.warehouses.map(([id, name]) => [id, name]) };
 }
 
 /** Buckets for `count` entries: a power of two with room to grow. */
@@ -108,14 +116,17 @@ function smallBase36(n: number): string {
  * seconds in it).
  */
 export function base36(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) return n.toString(36);
+  if (!Number.isSafeInteger(n)) return n.toString(36);
+  // Times written from a layout's epoch fall before it too.
+  if (n < 0) return '-' + base36(-n);
   if (n < CHUNK36) return smallBase36(n);
   const high = Math.floor(n / CHUNK36);
   return base36(high) + smallBase36(n - high * CHUNK36).padStart(5, '0');
 }
 
-/** parseInt(s.slice(from, to), 36) without the slice; the digits must be [0-9a-z] (else parseInt decides). */
+/** parseInt(s.slice(from, to), 36) without the slice; the digits must be [0-9a-z] after an optional '-' (else parseInt decides). */
 function readBase36(s: string, from: number, to: number): number {
+  if (s.charCodeAt(from) === 45 && from + 1 < to) return -readBase36(s, from + 1, to);
   let n = 0;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
@@ -195,16 +206,19 @@ function twoDigits(b: Buffer, at: number, n: number): number {
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
 
 /**
- * `2024-06-03T03:40:41.743844Z` -> the number of fraction digits, then seconds x 10^digits + the
- * fraction in base 36 (`6h2bq1kb9jo`: 11 characters instead of 27); anything that would not come
- * back exactly (offsets, nanoseconds, years past 9999) is kept as `!` + base64url.
+ * `2024-06-03T03:40:41.743844Z` -> the number of fraction digits, then seconds since `epoch`
+ * (Layout.epoch) x 10^digits + the fraction in base 36 (`6h2bq1kb9jo` from 0: 11 characters
+ * instead of 27, `-1l9cbj3c` from a day later); anything that would not come back exactly
+ * (offsets, nanoseconds, years past 9999) is kept as `!` + base64url.
  */
-export function encodeTime(t: string): string {
+export function encodeTime(t: string, epoch = 0): string {
   const sec = utcSeconds(t);
   if (sec !== null) {
     const places = t.length === 20 ? 0 : t.length - 21;
     const v = places <= 6 ? sec * POW10[places] + (places === 0 ? 0 : digits(t, 20, places)) : NaN;
-    if (Number.isSafeInteger(v)) return String(places) + base36(v);
+    // Both exact: the decoder adds the epoch back.
+    const fromEpoch = v - epoch * POW10[places];
+    if (Number.isSafeInteger(v) && Number.isSafeInteger(fromEpoch)) return String(places) + base36(fromEpoch);
   }
   return '!' + Buffer.from(t, 'utf8').toString('base64url');
 }
@@ -215,16 +229,16 @@ function utcSeconds(t: string): number | null {
   return ms === ms ? Math.floor(ms / 1000) : null;
 }
 
-export function decodeTime(s: string): string {
-  return decodeTimeAt(s, 0, s.length);
+export function decodeTime(s: string, epoch = 0): string {
+  return decodeTimeAt(s, 0, s.length, epoch);
 }
 
-/** decodeTime(s.slice(from, to)) without the slice. */
-function decodeTimeAt(s: string, from: number, to: number): string {
+/** decodeTime(s.slice(from, to), epoch) without the slice. */
+function decodeTimeAt(s: string, from: number, to: number, epoch: number): string {
   const digits = s.charCodeAt(from) - 48;
   if (digits < 0 || digits > 6) return Buffer.from(s.slice(from + 1, to), 'base64url').toString('utf8');
-  const n = readBase36(s, from + 1, to);
   const scale = POW10[digits];
+  const n = readBase36(s, from + 1, to) + epoch * scale;
   const sec = Math.floor(n / scale);
   return isoText(sec, digits, n - sec * scale);
 }
@@ -278,26 +292,47 @@ function rendered(alert: Alert, rule: Rule | undefined): string | null {
 export const recordField = (ruleCode: number, warehouseCode: number, productEnc: string): string =>
   `${base36(ruleCode)}.${base36(warehouseCode)}.${productEnc}`;
 
+// Flags, one base-36 digit. The format's first version wrote only the first three (a decimal digit).
+const PENDING = 1;
+const SILENCED = 2;
+const INHIBITED = 4;
+/** The summary is what the rule's template renders (no summary part). */
+const RENDERED = 8;
+/** Last notified when it started firing (lastNotified left empty). */
+const NOTIFIED_AT_START = 16;
+
 /**
  * The value: `<flags><type×severity><firstSeen36>,<lastNotified>,<available>,<incoming>,<reserved>,<updatedAt>[,<extras>[,<summary>]]`.
- * lastNotified is '' (never), '=' (when it started firing) or base 36; extras are `c`leared since,
- * available `e`lsewhere, `r`ate per day, runs `o`ut at, `;`-separated; the summary is '' (none),
- * '~' (the rule's template renders it) or '"' + the text (last, so it may hold anything).
+ * Times are milliseconds (updatedAt and runs out at: encodeTime) from the layout's `epoch`.
+ * lastNotified is '' (never, or flag NOTIFIED_AT_START), '=' (when it started firing: the first
+ * version) or base 36; extras are `c`leared since, available `e`lsewhere, `r`ate per day, runs
+ * `o`ut at, `;`-separated; the summary is '' (none, or flag RENDERED), '~' (the rule's template
+ * renders it: the first version) or '"' + the text (last, so it may hold anything).
  */
-export function encodeValue(r: AlertRecord, rule: Rule | undefined): string {
+export function encodeValue(r: AlertRecord, rule: Rule | undefined, epoch = 0): string {
   const a = r.alert;
-  const flags = (a.status === 'pending' ? 1 : 0) | (a.silenced ? 2 : 0) | (a.inhibited ? 4 : 0);
+  const base = epoch * 1000;
+  const renders = a.summary !== null && a.summary === rendered(a, rule);
+  const atStart = r.lastNotifiedMs !== null && r.lastNotifiedMs === r.firstSeenMs;
+  const flags =
+    (a.status === 'pending' ? PENDING : 0) | (a.silenced ? SILENCED : 0) | (a.inhibited ? INHIBITED : 0) | (renders ? RENDERED : 0) | (atStart ? NOTIFIED_AT_START : 0);
   const ts = (TYPE_INDEX.get(a.type) ?? 0) * 3 + (SEVERITY_INDEX.get(a.severity) ?? 0);
-  const ln = r.lastNotifiedMs === null ? '' : r.lastNotifiedMs === r.firstSeenMs ? '=' : base36(r.lastNotifiedMs);
+  const ln = r.lastNotifiedMs === null || atStart ? '' : base36(r.lastNotifiedMs - base);
   let extras = '';
-  if (r.clearedSinceMs !== undefined) extras = 'c' + base36(r.clearedSinceMs);
+  if (r.clearedSinceMs !== undefined) extras = 'c' + base36(r.clearedSinceMs - base);
   if (a.availableElsewhere !== undefined) extras += (extras === '' ? 'e' : ';e') + a.availableElsewhere;
   if (a.ratePerDay !== undefined) extras += (extras === '' ? 'r' : ';r') + a.ratePerDay;
-  if (a.runsOutAt !== undefined) extras += (extras === '' ? 'o' : ';o') + encodeTime(a.runsOutAt);
-  const summary = a.summary === null ? '' : a.summary === rendered(a, rule) ? '~' : '"' + a.summary;
-  const head = `${flags}${DIGITS36[ts]}${base36(r.firstSeenMs)},${ln},${a.available},${a.incoming},${a.reserved},${encodeTime(a.updatedAt)}`;
+  if (a.runsOutAt !== undefined) extras += (extras === '' ? 'o' : ';o') + encodeTime(a.runsOutAt, epoch);
+  const summary = a.summary === null || renders ? '' : '"' + a.summary;
+  const head = `${DIGITS36[flags]}${DIGITS36[ts]}${base36(r.firstSeenMs - base)},${ln},${a.available},${a.incoming},${a.reserved},${encodeTime(a.updatedAt, epoch)}`;
   // Empty trailing parts are left out.
   return summary !== '' ? `${head},${extras},${summary}` : extras !== '' ? `${head},${extras}` : head;
+}
+
+/** The flags of a value (a base-36 digit). */
+function flagsOf(v: string): number {
+  const c = v.charCodeAt(0);
+  return c <= 57 ? c - 48 : c - 87;
 }
 
 /**
@@ -307,7 +342,7 @@ export function encodeValue(r: AlertRecord, rule: Rule | undefined): string {
  */
 export function decodeValue(
   ruleName: string, warehouseId: string | null, warehouse: string | null, productId: string | null, names: ProductNames | undefined,
-  v: string, rule: Rule | undefined,
+  v: string, rule: Rule | undefined, epoch = 0,
 ): AlertRecord {
   const end = v.length;
   // The first six commas always follow (the levels and updatedAt are never empty); the 7th ends the extras.
@@ -320,14 +355,15 @@ export function decodeValue(
   if (c6 < 0) c6 = end;
   let c7 = c6 < end ? v.indexOf(',', c6 + 1) : -1;
   if (c7 < 0) c7 = end;
-  const flags = v.charCodeAt(0) - 48;
+  const base = epoch * 1000;
+  const flags = flagsOf(v);
   const ts = readBase36(v, 1, 2);
-  const firstSeenMs = readBase36(v, 2, c1);
+  const firstSeenMs = readBase36(v, 2, c1) + base;
   const alert: Alert = {
     rule: ruleName,
     type: TYPES[Math.floor(ts / 3)],
     severity: SEVERITIES[ts % 3],
-    status: flags & 1 ? 'pending' : 'firing',
+    status: flags & PENDING ? 'pending' : 'firing',
     warehouseId,
     warehouse,
     productId,
@@ -336,10 +372,10 @@ export function decodeValue(
     available: readNumber(v, c2 + 1, c3),
     incoming: readNumber(v, c3 + 1, c4),
     reserved: readNumber(v, c4 + 1, c5),
-    updatedAt: decodeTimeAt(v, c5 + 1, c6),
+    updatedAt: decodeTimeAt(v, c5 + 1, c6, epoch),
     summary: null,
-    silenced: (flags & 2) !== 0,
-    inhibited: (flags & 4) !== 0,
+    silenced: (flags & SILENCED) !== 0,
+    inhibited: (flags & INHIBITED) !== 0,
   };
   let clearedSinceMs: number | undefined;
   // Extras: tag + value, `;`-separated, between c6 and c7.
@@ -348,7 +384,7 @@ export function decodeValue(
     if (stop < 0 || stop > c7) stop = c7;
     switch (v.charCodeAt(at)) {
       case 99: // c
-        clearedSinceMs = readBase36(v, at + 1, stop);
+        clearedSinceMs = readBase36(v, at + 1, stop) + base;
         break;
       case 101: // e
         alert.availableElsewhere = readNumber(v, at + 1, stop);
@@ -357,27 +393,32 @@ export function decodeValue(
         alert.ratePerDay = Number(v.slice(at + 1, stop));
         break;
       case 111: // o
-        alert.runsOutAt = decodeTimeAt(v, at + 1, stop);
+        alert.runsOutAt = decodeTimeAt(v, at + 1, stop, epoch);
         break;
     }
     at = stop + 1;
   }
   // The summary: everything after the 7th comma (it may hold commas itself).
-  if (c7 < end) {
+  if (flags & RENDERED) alert.summary = rendered(alert, rule);
+  else if (c7 < end) {
     if (c7 + 2 === end && v.charCodeAt(c7 + 1) === 126) alert.summary = rendered(alert, rule);
     else if (c7 + 1 < end) alert.summary = v.slice(c7 + 2);
   }
   const lnFrom = c1 + 1;
-  const lastNotifiedMs = c2 === lnFrom ? null : c2 === lnFrom + 1 && v.charCodeAt(lnFrom) === 61 ? firstSeenMs : readBase36(v, lnFrom, c2);
+  const lastNotifiedMs =
+    flags & NOTIFIED_AT_START ? firstSeenMs
+    : c2 === lnFrom ? null
+    : c2 === lnFrom + 1 && v.charCodeAt(lnFrom) === 61 ? firstSeenMs
+    : readBase36(v, lnFrom, c2) + base;
   const record: AlertRecord = { alert, firstSeenMs, lastNotifiedMs };
   if (clearedSinceMs !== undefined) record.clearedSinceMs = clearedSinceMs;
   return record;
 }
 
-/** firstSeenMs of an encoded record, or null for a pending one (it does not fire). */
-export function firstSeenOf(v: string): number | null {
-  if ((v.charCodeAt(0) - 48) & 1) return null;
-  return readBase36(v, 2, v.indexOf(','));
+/** firstSeenMs of an encoded record (of a layout with this epoch), or null for a pending one (it does not fire). */
+export function firstSeenOf(v: string, epoch = 0): number | null {
+  if (flagsOf(v) & PENDING) return null;
+  return readBase36(v, 2, v.indexOf(',')) + epoch * 1000;
 }
 
 /**

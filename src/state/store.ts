@@ -230,7 +230,7 @@ export class StateStore {
         let product = products.get(enc);
         if (product === undefined) products.set(enc, (product = { sku: null, product: null, id: decodeId(enc), refs: 0 }));
         product.refs++;
-        const record = decodeValue(pair.rule, pair.warehouseId, pair.warehouse, product.id, product, h[j + 1], pair.definition);
+        const record = decodeValue(pair.rule, pair.warehouseId, pair.warehouse, product.id, product, h[j + 1], pair.definition, layout.epoch);
         const ofProduct = positions.get(product);
         if (ofProduct === undefined) positions.set(product, [recordList.length]);
         else ofProduct.push(recordList.length);
@@ -363,7 +363,7 @@ export class StateStore {
           const args: string[] = new Array<string>(fields.length * 2);
           for (let i = 0; i < fields.length; i++) {
             args[2 * i] = fields[i];
-            args[2 * i + 1] = encodeValue(records[i], rules?.get(records[i].alert.rule));
+            args[2 * i + 1] = encodeValue(records[i], rules?.get(records[i].alert.rule), rewrite.epoch);
           }
           pipe.hset(keys.stagedAlertBucket(staged.tag, b), ...args);
           staged.written.push(b);
@@ -453,7 +453,7 @@ export class StateStore {
       for (const part of chunks(list, CHUNK)) {
         const values = await this.redis.hmget(this.keys.alertBucket(b), ...part.map((x) => x.field));
         values.forEach((v, i) => {
-          if (v !== null) out[part[i].at] = firstSeenOf(v);
+          if (v !== null) out[part[i].at] = firstSeenOf(v, layout.epoch);
         });
       }
     }
@@ -480,6 +480,8 @@ interface StagedBuckets {
 /** Every record, by the bucket it goes to: what a commit that rewrites them all writes (encoded when sent). */
 interface AlertRewrite {
   buckets: number;
+  /** Layout.epoch of the records. */
+  epoch: number;
   fields: string[][];
   records: AlertRecord[][];
 }
@@ -629,12 +631,24 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
 
   const alertBuckets = bucketsFor(alertCount, layout.alertBuckets);
   // After an upgrade nothing is in the buckets yet: everything is written, as in a resize.
-  if (alertBuckets !== layout.alertBuckets || cache.legacy) {
+  const rewriteAll = alertBuckets !== layout.alertBuckets || cache.legacy === true;
+  if (rewriteAll || cache.alerts.size === 0) {
+    // Every record is written anew: their times can be written from a new epoch, close to them
+    // (the latest first seen is about now, and new alerts' are later).
+    let latest = -Infinity;
+    for (const r of c.alertsSet ?? []) latest = Math.max(latest, r.firstSeenMs);
+    const epoch = Math.floor(latest / 1000);
+    if (Number.isSafeInteger(epoch) && epoch !== layout.epoch) {
+      layout.epoch = epoch;
+      layoutChanged = true;
+    }
+  }
+  if (rewriteAll) {
     // Resize: every record is rewritten into the new buckets.
     plan.dropAlertBuckets = layout.alertBuckets;
     layout.alertBuckets = alertBuckets;
     layoutChanged = true;
-    const rewrite: AlertRewrite = { buckets: alertBuckets, fields: [], records: [] };
+    const rewrite: AlertRewrite = { buckets: alertBuckets, epoch: layout.epoch, fields: [], records: [] };
     for (let b = 0; b < alertBuckets; b++) {
       rewrite.fields.push([]);
       rewrite.records.push([]);
@@ -657,7 +671,7 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   } else {
     for (let i = 0; i < setFields.length; i++) {
       const r = setRecords[i];
-      push(plan.alertSet, bucketOf(setFields[i], alertBuckets), setFields[i], encodeValue(r, c.rules?.get(r.alert.rule)));
+      push(plan.alertSet, bucketOf(setFields[i], alertBuckets), setFields[i], encodeValue(r, c.rules?.get(r.alert.rule), layout.epoch));
     }
     for (const field of dels) push(plan.alertDel, bucketOf(field, alertBuckets), field);
   }

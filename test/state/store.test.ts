@@ -99,8 +99,10 @@ describe('StateStore: records written ahead of the commit', () => {
     }
     expect(await stagedKeys()).toEqual([]);
     expect(await a.exists(keys.staging)).toBe(0);
-    // The layout is the one the code before staging wrote and reads.
-    expect(Object.keys(JSON.parse((await a.hget(keys.meta, 'layout'))!)).sort()).toEqual(['alertBuckets', 'productBuckets', 'rules', 'warehouses']);
+    // The layout is the one the code before staging wrote and reads, and the time base of its records.
+    expect(Object.keys(JSON.parse((await a.hget(keys.meta, 'layout'))!)).sort()).toEqual(['alertBuckets', 'epoch', 'productBuckets', 'rules', 'warehouses']);
+    // From the latest first seen of the records written: theirs are written in a few characters.
+    expect(l.epoch).toBe(Math.floor(Math.max(...[...(await new StateStore(b, prefix).load()).alerts.values()].map((r) => r.firstSeenMs)) / 1000));
   };
 
   test('polls that follow each other answer by key from memory as a read-back does (the index one state hands to the next)', async () => {
