@@ -101,8 +101,8 @@ export class Replayer {
       for (const [channel, alerts] of routed.digest) {
         told.push({ channel, digest: true, notice: { type: 'alerts', id: `d-${poll.id}-${channel}`, createdAtMs: atMs, alerts }, alerts });
       }
-      for (const a of lifecycle.alerts) if (a.status === 'pending') pending++;
-      firing = lifecycle.alerts.length - pending;
+      firing = lifecycle.counts.firing;
+      pending = lifecycle.counts.pending;
     } else {
       for (const r of this.alerts.values()) if (r.alert.status === 'firing') firing++;
       for (const r of this.alerts.values()) if (r.alert.status === 'pending') pending++;

@@ -472,12 +472,10 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const inhibited = inhibitionOf(records, compiled);
   const events: AlertEvent[] = [];
   const changed: AlertRecord[] = [];
-  const alerts: Alert[] = [];
   const counter = new Counter();
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
     if ((flags[i] & FROZEN) !== 0) {
-      alerts.push(record.alert);
       counter.add(record.alert);
       continue;
     }
@@ -507,7 +505,6 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (before !== undefined && current !== before && sameRecord(before, current)) current = before;
     if (current !== before) changed.push(current);
     records[i] = current;
-    alerts.push(current.alert);
     counter.add(current.alert);
   }
 
@@ -526,7 +523,14 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   }
 
   sortByAlert(events, (e) => e.alert);
-  return { events, next: new AlertState(keys, records), changed, removed, alerts, resolved, counts: counter.counts };
+  let alerts: Alert[] | null = null;
+  return {
+    events, next: new AlertState(keys, records), changed, removed, resolved, counts: counter.counts,
+    // Made when asked (eval): a poll itself needs only the counts, and a 335k-entry array per poll is not free.
+    get alerts(): Alert[] {
+      return (alerts ??= records.map((r) => r.alert));
+    },
+  };
 }
 
 const sameValue = (same: InhibitSame, a: Alert): string | null => {
