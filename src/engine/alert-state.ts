@@ -6,7 +6,6 @@
 // few changes instead of building its own. A state read back from Redis (in bucket order, not the
 // lifecycle's) answers the few lookups a commit makes from its records grouped by product, which
 // the store notes while it decodes them: hashing 335,000 fresh keys cost a one-shot poll ~600 ms.
-import type { Alert } from '../model';
 import type { AlertRecord } from './lifecycle';
 
 /**
@@ -19,32 +18,19 @@ export class AlertState implements ReadonlyMap<string, AlertRecord> {
   private index: Map<string, AlertRecord> | null;
   /** Read back: positions by productPart(), instead of an index. */
   private readonly byProduct: ReadonlyMap<string, readonly number[]> | null;
-  private alerts: readonly Alert[] | null;
 
   /**
    * `keys[i]` is alertKey() of `records[i]`; the arrays are the state's from now on (not to be
-   * changed by the caller). `index`, when given, must hold exactly these records by key, and
-   * `alerts[i]`, when given, must be `records[i].alert`.
+   * changed by the caller). `index`, when given, must hold exactly these records by key.
    */
   constructor(
     readonly keyList: readonly string[],
     readonly recordList: readonly AlertRecord[],
     index: Map<string, AlertRecord> | null = null,
     byProduct: ReadonlyMap<string, readonly number[]> | null = null,
-    alerts: readonly Alert[] | null = null,
   ) {
     this.index = index;
     this.byProduct = byProduct;
-    this.alerts = alerts;
-  }
-
-  /**
-   * The records' alerts, in order. The next poll compares its alerts with these one after another:
-   * read from one array, and mostly the very same objects (EvaluationMemo), they cost no visit to
-   * each record (335k scattered objects at 95 % firing: ~50 ms of the daemon's poll).
-   */
-  get alertList(): readonly Alert[] {
-    return (this.alerts ??= this.recordList.map((r) => r.alert));
   }
 
   /**

@@ -62,7 +62,7 @@ export interface LifecycleResult {
   /** Keys to delete from the state. */
   removed: string[];
   /** Every alert pending or firing after this poll, with `silenced` and `inhibited` as they are now. */
-  alerts: readonly Alert[];
+  alerts: Alert[];
   /** Every alert that resolved at this poll, notified or not, with `silenced` as it is now. */
   resolved: Alert[];
   /** How many of `alerts` are firing and pending, and the firing ones by rule and severity. */
@@ -222,13 +222,13 @@ class IdentityIndex {
   private lastWarehouse: string | null | undefined = undefined;
   private lastWarehouseCode = -1;
 
-  constructor(alerts: readonly Alert[]) {
-    const n = alerts.length;
+  constructor(records: readonly AlertRecord[]) {
+    const n = records.length;
     const ruleOf = new Int32Array(n);
     const warehouseOf = new Int32Array(n);
     const productOf = new Int32Array(n);
     for (let at = 0; at < n; at++) {
-      const a = alerts[at];
+      const a = records[at].alert;
       ruleOf[at] = this.rules.of(a.rule);
       warehouseOf[at] = this.warehouses.of(a.warehouseId);
       productOf[at] = this.products.of(a.productId);
@@ -281,8 +281,6 @@ class IdentityIndex {
 class PreviousRecords {
   readonly keys: readonly string[];
   readonly records: readonly AlertRecord[];
-  /** records[i].alert */
-  private readonly alerts: readonly Alert[];
   /** 1 where the record went on into this poll's state. */
   readonly taken: Uint8Array;
   /** The key find() computed when it returned -1. */
@@ -296,9 +294,8 @@ class PreviousRecords {
     const state = AlertState.of(byKey);
     this.keys = state.keyList;
     this.records = state.recordList;
-    this.alerts = state.alertList;
     // Read back in Redis's order: no walk in this poll's order would find them.
-    if (!state.ordered) this.index = new IdentityIndex(this.alerts);
+    if (!state.ordered) this.index = new IdentityIndex(this.records);
     this.taken = new Uint8Array(this.records.length);
   }
 
@@ -312,8 +309,8 @@ class PreviousRecords {
     if (this.index === null) {
       const end = Math.min(this.cursor + LOOKAHEAD, this.records.length);
       for (let at = this.cursor; at < end; at++) {
-        const a = this.alerts[at];
-        if (a === alert || (a.productId === alert.productId && a.warehouseId === alert.warehouseId && a.rule === alert.rule)) {
+        const a = this.records[at].alert;
+        if (a.productId === alert.productId && a.warehouseId === alert.warehouseId && a.rule === alert.rule) {
           this.cursor = at + 1;
           return at;
         }
@@ -336,7 +333,7 @@ class PreviousRecords {
         }
         // Elsewhere: the state is not in this poll's order.
       }
-      this.index = new IdentityIndex(this.alerts);
+      this.index = new IdentityIndex(this.records);
     }
     // Indexed: the cursor is not read again.
     const at = this.index.find(alert);
@@ -476,12 +473,9 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   const events: AlertEvent[] = [];
   const changed: AlertRecord[] = [];
   const counter = new Counter();
-  /** records[i].alert: the next state's alert list (AlertState.alertList) and this poll's. */
-  const alerts = new Array<Alert>(count);
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
     if ((flags[i] & FROZEN) !== 0) {
-      alerts[i] = record.alert;
       counter.add(record.alert);
       continue;
     }
@@ -511,7 +505,6 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
     if (before !== undefined && current !== before && sameRecord(before, current)) current = before;
     if (current !== before) changed.push(current);
     records[i] = current;
-    alerts[i] = current.alert;
     counter.add(current.alert);
   }
 
@@ -530,7 +523,14 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   }
 
   sortByAlert(events, (e) => e.alert);
-  return { events, next: new AlertState(keys, records, null, null, alerts), changed, removed, alerts, resolved, counts: counter.counts };
+  let alerts: Alert[] | null = null;
+  return {
+    events, next: new AlertState(keys, records), changed, removed, resolved, counts: counter.counts,
+    // Made when asked (eval): a poll itself needs only the counts, and a 335k-entry array per poll is not free.
+    get alerts(): Alert[] {
+      return (alerts ??= records.map((r) => r.alert));
+    },
+  };
 }
 
 const sameValue = (same: InhibitSame, a: Alert): string | null => {
