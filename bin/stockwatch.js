@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 'use strict';
-// The heap grows by at most 75 % between full collections: a lower peak (src/heap.ts).
-require('../dist/heap.js').boundHeapGrowth();
 // Compiled modules come from a V8 code cache where one can be kept safely (src/compile-cache.ts):
 // it spares each command a good part of compiling its dependencies anew.
 require('../dist/compile-cache.js').installCompileCache(process.argv[2] ?? '');

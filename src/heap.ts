@@ -1,12 +1,23 @@
-// How far the heap may grow between full garbage collections. V8 lets it grow up to 4x: a poll at
-// 200,000 items with 95 % of them firing holds ~400 MB and peaked at ~770 MB of RSS, mostly garbage
-// (the body's text, Redis's replies) that a collection far later would have freed. At most +75 %
-// it peaks at ~660 MB, for a few more collections (docs/performance.md, fourth pass). V8 reads the
-// flag each time it sizes the heap anew, so setting it first thing in a process is enough.
+// How far the heap may grow between full garbage collections while a one-shot poll works. V8 lets
+// it grow up to 4x: a poll at 200,000 items with 95 % of them firing holds ~400 MB and peaked at
+// ~770 MB of RSS, mostly garbage (the body's text, Redis's replies) that a collection far later
+// would have freed. At most +75 % it peaks at ~650 MB, for a few more collections
+// (docs/performance.md, fourth pass).
+//
+// Only around the poll, and set back after it: V8 refuses code caches made under other flags, so
+// with the flag set at start Node compiled its own modules from scratch (~90 ms more per process)
+// and the compile cache (src/compile-cache.ts) would have been written for flags the next process
+// does not have while it loads.
 import { setFlagsFromString } from 'node:v8';
 
 export const HEAP_GROWING_PERCENT = 75;
 
-export function boundHeapGrowth(): void {
+export async function withBoundedHeapGrowth<T>(work: () => Promise<T>): Promise<T> {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  try {
+    return await work();
+  } finally {
+    // 0 is V8's default: its own dynamic factor.
+    setFlagsFromString('--heap-growing-percent=0');
+  }
 }

@@ -9,7 +9,6 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../config';
 import { Daemon } from '../daemon/daemon';
-import { boundHeapGrowth } from '../heap';
 import { createLogger } from '../log';
 import { fetchBody } from './floor';
 
@@ -25,8 +24,6 @@ export interface SteadyResult {
 }
 
 async function main(): Promise<void> {
-  // As bin/stockwatch.js does for `stockwatch run`.
-  boundHeapGrowth();
   const polls = Number(process.argv[2]);
   if (!Number.isSafeInteger(polls) || polls < 1) throw new Error('usage: steady POLLS');
   const config = loadConfig(process.env, { needSource: true });

@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import { Daemon } from '../daemon/daemon';
 import { parseDuration } from '../duration';
 import { UserError } from '../errors';
+import { withBoundedHeapGrowth } from '../heap';
 import { createLogger } from '../log';
 import { parseCommandArgs, printUsage } from './args';
 
@@ -30,7 +31,8 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
   const daemon = await Daemon.start({ config, env: process.env, log, schedule: false, metrics: false });
   try {
-    const report = await daemon.pollNow();
+    // The poll holds the whole overview and alert state at once: keep its peak low (src/heap.ts).
+    const report = await withBoundedHeapGrowth(() => daemon.pollNow());
     if (report.notices.length > 0) {
       const { pending, failed } = await daemon.waitForDelivery(report.notices, waitMs);
       if (pending.length > 0) log.warn({ pending }, `${pending.length} notice(s) not delivered yet; they stay queued for a running daemon`);
