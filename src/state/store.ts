@@ -574,7 +574,10 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   };
   // With nothing stored (a first poll) every record is new: no alertKey() to make and look up.
   const nothingStored = cache.alerts.size === 0;
+  // The latest first seen written: where a new epoch would go (below).
+  let latest = -Infinity;
   for (const r of c.alertsSet ?? []) {
+    if (r.firstSeenMs > latest) latest = r.firstSeenMs;
     const a = r.alert;
     const enc = encodeOnce(a.productId);
     const stored = products.has(enc);
@@ -632,11 +635,9 @@ function planAlertWrites(cache: AlertCache, c: Commit): AlertWrites {
   const alertBuckets = bucketsFor(alertCount, layout.alertBuckets);
   // After an upgrade nothing is in the buckets yet: everything is written, as in a resize.
   const rewriteAll = alertBuckets !== layout.alertBuckets || cache.legacy === true;
-  if (rewriteAll || cache.alerts.size === 0) {
+  if (rewriteAll || nothingStored) {
     // Every record is written anew: their times can be written from a new epoch, close to them
     // (the latest first seen is about now, and new alerts' are later).
-    let latest = -Infinity;
-    for (const r of c.alertsSet ?? []) latest = Math.max(latest, r.firstSeenMs);
     const epoch = Math.floor(latest / 1000);
     if (Number.isSafeInteger(epoch) && epoch !== layout.epoch) {
       layout.epoch = epoch;
