@@ -523,12 +523,21 @@ export function advanceAlerts(input: LifecycleInput): LifecycleResult {
   }
 
   sortByAlert(events, (e) => e.alert);
+  return lifecycleResult({ events, next: new AlertState(keys, records), changed, removed, resolved, counts: counter.counts });
+}
+
+/**
+ * The result, with `alerts` made when asked (eval): a poll itself needs only the counts, and a
+ * 335k-entry array per poll is not free. Made out here so that the getter keeps only the next
+ * state alive, not advanceAlerts' scope (the evaluation's alerts, the previous records: 55 MB at
+ * 200k items, 95 % firing, held through the commit).
+ */
+function lifecycleResult(result: Omit<LifecycleResult, 'alerts'>): LifecycleResult {
   let alerts: Alert[] | null = null;
   return {
-    events, next: new AlertState(keys, records), changed, removed, resolved, counts: counter.counts,
-    // Made when asked (eval): a poll itself needs only the counts, and a 335k-entry array per poll is not free.
+    ...result,
     get alerts(): Alert[] {
-      return (alerts ??= records.map((r) => r.alert));
+      return (alerts ??= result.next.recordList.map((r) => r.alert));
     },
   };
 }
