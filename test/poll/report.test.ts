@@ -65,6 +65,31 @@ describe('runPoll reports the state after the poll', () => {
   const poll = (lowSeverity: string, available: number[], nowMs: number, unreadable: number[] = []): Promise<PollReport> =>
     runPoll({ store, rules: () => compileRules(rules(lowSeverity)), flushOutbox: async () => [], log, fetchOverview: async () => ({ overview: overview(available, unreadable) }) }, nowMs);
 
+  test('betweenStages runs after the fetch and again after the decision, before the commit', async () => {
+    const order: string[] = [];
+    const own = new StateStore(redis, `${prefix}:stages`);
+    const load = own.load.bind(own);
+    const commit = own.commit.bind(own);
+    own.load = (...args) => (order.push('load'), load(...args));
+    own.commit = (...args) => (order.push('commit'), commit(...args));
+    const deps = {
+      store: own,
+      rules: () => compileRules(rules('warning')),
+      flushOutbox: async () => (order.push('queue'), []),
+      log,
+      betweenStages: () => order.push('between'),
+    };
+    const ok = await runPoll({ ...deps, fetchOverview: async () => (order.push('fetch'), { overview: overview([5, 50, 50]) }) }, T0);
+    expect(ok.committed).toBe(true);
+    expect(order).toEqual(['fetch', 'between', 'load', 'between', 'commit', 'queue']);
+
+    // A failed fetch is a stage too: the failure is committed as such.
+    order.length = 0;
+    const failed = await runPoll({ ...deps, fetchOverview: async () => (order.push('fetch'), Promise.reject(new Error('S2 API answered 503'))) }, T0 + 60_000);
+    expect([failed.ok, failed.committed, failed.error]).toEqual([false, true, 'S2 API answered 503']);
+    expect(order).toEqual(['fetch', 'between', 'load', 'between', 'commit', 'queue']);
+  });
+
   test('firing and pending alerts, firing ones by rule and severity', async () => {
     // low fires for 4 items, out for 2 of them; slow-low is pending for the same 4.
     const first = await poll('warning', [5, 0, 50, 0, 7, 60], T0);
