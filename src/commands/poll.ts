@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   // Synchronous writes: no log line is still in flight when bin/ exits the process right after this
   // returns (src/cli.ts, exitWhenDone). A single poll logs a handful of lines.
   const log = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
-  const daemon = await Daemon.start({ config, env: process.env, log, schedule: false, metrics: false, betweenStages: collectGarbage });
+  const daemon = await Daemon.start({ config, env: process.env, log, schedule: false, metrics: false, betweenStages: () => collectGarbage() });
   try {
     // The poll holds the whole overview and alert state at once: keep its peak low (src/heap.ts).
     const report = await withBoundedHeapGrowth(() => daemon.pollNow());
