@@ -274,7 +274,7 @@ export class Daemon {
         flushOutbox: () => this.flushOutbox(),
         log,
         memo: this.evaluationMemo,
-        fetchOverview: () => this.fetchOverview(nowMs),
+        fetchOverview: () => this.fetchForPoll(nowMs),
         betweenStages: this.opts.betweenStages,
       },
       nowMs,
@@ -297,7 +297,7 @@ export class Daemon {
    * that held on to it would carry its bytes (276 MB at 1M items) into the commit. (An async
    * function of its own: V8 keeps what a suspended one held, and this one is done when it returns.)
    */
-  private async fetchOverview(nowMs: number): Promise<Pick<FetchResult, 'overview' | 'fetchMs' | 'parseMs'>> {
+  private async fetchForPoll(nowMs: number): Promise<Pick<FetchResult, 'overview' | 'fetchMs' | 'parseMs'>> {
     const { config } = this.opts;
     const source = { apiUrl: config.apiUrl, token: config.apiToken, organizationId: config.organizationId, timeoutMs: config.apiTimeoutMs };
     const { body, overview, fetchMs, parseMs } = await fetchOverview(source, undefined, this.overviewReader);

@@ -442,7 +442,7 @@ function readItems(
 
     // One object literal shape for every item keeps the engine's property access monomorphic.
     // Ids are the entries' strings, not the item's equal copies: each alert holds its item's, and
-    // JSON.parse gave every item its own (at 1M items 95 % firing, ~50 MB of UUIDs while evaluating).
+    // JSON.parse gave every item its own (380k UUID strings at 200k items 95 % firing, 20k now).
     const made: Item = {
       warehouseId: warehouse === undefined ? warehouseId : warehouse.id,
       productId: product === undefined ? productId : product.id,
