@@ -376,6 +376,13 @@ export function decodeValue(
     summary: null,
     silenced: (flags & SILENCED) !== 0,
     inhibited: (flags & INHIBITED) !== 0,
+    // The evaluation's shape (engine/evaluate.ts: the fields other types add are there,
+    // undefined): an extra is then set in place, not added as a property after the fact (which
+    // made a second shape and allocated a property store per record), and the lifecycle's reads
+    // of stored and evaluated alerts stay monomorphic.
+    availableElsewhere: undefined,
+    ratePerDay: undefined,
+    runsOutAt: undefined,
   };
   let clearedSinceMs: number | undefined;
   // Extras: tag + value, `;`-separated, between c6 and c7.

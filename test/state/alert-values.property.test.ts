@@ -9,6 +9,12 @@ const rule = { name: 'low', summary: '{{sku}} at {{warehouse}}: {{available}} le
 const decode = (a: Alert, v: string, epoch = 0): AlertRecord =>
   decodeValue(a.rule, a.warehouseId, a.warehouse, a.productId, { sku: a.sku, product: a.product }, v, rule, epoch);
 
+/** `r` with every field of its alert present, as the evaluation makes alerts and decodeValue reads them (undefined where not set). */
+const shaped = (r: AlertRecord): AlertRecord => ({
+  ...r,
+  alert: { ...r.alert, availableElsewhere: r.alert.availableElsewhere, ratePerDay: r.alert.ratePerDay, runsOutAt: r.alert.runsOutAt },
+});
+
 // -0 is written as String(-0), '0', as the format always did: it reads back as 0.
 const notMinusZero = (x: number): number => (Object.is(x, -0) ? 0 : x);
 const level = fc.oneof(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.integer(), fc.double({ noNaN: true }), fc.constantFrom(2 ** 60, -(2 ** 60), 1e21, 0)).map(notMinusZero);
@@ -58,7 +64,7 @@ describe('alert record values', () => {
     const epoch = fc.oneof(fc.constant(0), fc.integer({ min: 1_700_000_000, max: 1_900_000_000 }), fc.integer({ min: -1e10, max: 1e10 }));
     fc.assert(
       fc.property(recordArb, epoch, (r, e) => {
-        expect(decode(r.alert, encodeValue(r, rule, e), e)).toStrictEqual(r);
+        expect(decode(r.alert, encodeValue(r, rule, e), e)).toStrictEqual(shaped(r));
       }),
       { numRuns: 5000 },
     );
@@ -78,7 +84,7 @@ describe('alert record values', () => {
     // Rendered summary and first notice as flags (o: 8 + 16); first seen 4 hours after the epoch,
     // updatedAt a day before it, in microseconds.
     expect(near).toBe('o18kn40,,0,0,0,6-102pgxc0');
-    expect(decode(r.alert, near, Date.parse('2026-11-30T08:00:00Z') / 1000)).toStrictEqual(r);
+    expect(decode(r.alert, near, Date.parse('2026-11-30T08:00:00Z') / 1000)).toStrictEqual(shaped(r));
     expect(fromZero.length - near.length).toBeGreaterThanOrEqual(3);
   });
 
@@ -111,11 +117,11 @@ describe('alert record values', () => {
       ],
     ];
     for (const [value, record] of stored) {
-      expect(decode(record.alert, value)).toStrictEqual(record);
+      expect(decode(record.alert, value)).toStrictEqual(shaped(record));
       // Written again in today's form (flags for '=' and '~'), it reads back the same.
       const again = encodeValue(record, rule);
       expect(again.length).toBeLessThanOrEqual(value.length);
-      expect(decode(record.alert, again)).toStrictEqual(record);
+      expect(decode(record.alert, again)).toStrictEqual(shaped(record));
     }
   });
 });
