@@ -3,7 +3,7 @@
 # (or `docker compose up`, see docker-compose.yml). The default command is `run` (the daemon);
 # any other command works too, e.g. `docker run --rm -v "$PWD/rules:/app/rules:ro" stockwatch check`.
 
-# ---- build: compile TypeScript, then drop the dev dependencies ------------------------------
+# ---- build: compile TypeScript, bundle the CLI, then drop the dev dependencies ------------
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 # packages, see "allowScripts" in package.json). The build runs explicitly once sources are in.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund

@@ -1,8 +1,9 @@
 // V8 code cache for the CommonJS modules a `stockwatch` process loads (Node 20 has no
-// module.enableCompileCache). A one-shot command loads ~470 files (BullMQ, ioredis, pino, yaml and
-// dist/); compiling them is a good part of its start-up. Each process compiles through vm.Script
-// with the bytecode the previous run of the same command left behind, and writes it back on exit
-// when something had to be compiled afresh. bin/stockwatch.js installs it before anything else.
+// module.enableCompileCache): mainly dist/stockwatch.js, the CLI bundled with BullMQ, ioredis,
+// pino and yaml (scripts/bundle.js); compiling it is a good part of a one-shot command's start-up.
+// Each process compiles through vm.Script with the bytecode the previous run of the same command
+// left behind, and writes it back on exit when something had to be compiled afresh.
+// bin/stockwatch.js installs it before anything else.
 //
 // Safety: cached bytecode is executed as it is, so it lives only in a directory that this user
 // owns and nobody else can write to; anything else turns the cache off. Invalidation: each entry

@@ -206,6 +206,17 @@ describe('Dockerfile', () => {
     expect(existsSync(path.join(ROOT, 'bin/stockwatch.js'))).toBe(true);
   });
 
+  it('copies into the build stage every file `npm run build` reads', () => {
+    const build = instructions.slice(0, instructions.findIndex((l, i) => i > 0 && l.toUpperCase().startsWith('FROM ')));
+    const copied = build.filter((l) => l.toUpperCase().startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const script = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.build;
+    const needs = [...script.matchAll(/(?:-p |node )(\S+)/g)].map((m) => m[1]);
+    expect(needs).toEqual(expect.arrayContaining(['tsconfig.build.json', 'scripts/bundle.js']));
+    for (const file of [...needs, 'src']) {
+      expect(copied.some((c) => file === c || file.startsWith(`${c.replace(/\/$/, '')}/`))).toBe(true);
+    }
+  });
+
   it('copies into the runtime what the daemon and the simulator read at run time', () => {
     const copies = of('COPY').join('\n');
     for (const dir of ['node_modules', 'dist', 'bin', 'rules', 'fixtures', 'package.json']) expect(copies).toContain(dir);

@@ -778,8 +778,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  if (!existsSync(path.join(REPO, 'dist/cli.js'))) {
-    log('bench: dist/cli.js is missing; run `npm run build` first (npm run bench does)');
+  if (!existsSync(path.join(REPO, 'dist/stockwatch.js'))) {
+    log('bench: dist/stockwatch.js is missing; run `npm run build` first (npm run bench does)');
     return 2;
   }
 

@@ -52,7 +52,7 @@ export function toldPerPoll(polls: ReplayedPoll[]): string[][] {
 
 /** `node bin/stockwatch.js ARGS` with exactly `env` (plus PATH), its whole output kept as text. */
 export function runBin(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (`npm test` does)');
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'stockwatch.js'))) throw new Error('dist/stockwatch.js is missing: run `npm run build` first (`npm test` does)');
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });

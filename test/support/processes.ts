@@ -171,8 +171,8 @@ export function childEnv(vars: Record<string, string | undefined>): NodeJS.Proce
 
 /** `node bin/stockwatch.js ARGS` with exactly `env`. */
 export function stockwatch(args: string[], env: NodeJS.ProcessEnv, name = `stockwatch ${args.join(' ')}`): ChildRun {
-  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) {
-    throw new Error('dist/cli.js is missing: run `npm run build` first (`npm test` does)');
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'stockwatch.js'))) {
+    throw new Error('dist/stockwatch.js is missing: run `npm run build` first (`npm test` does)');
   }
   const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new ChildRun(name, child);
