@@ -1,6 +1,6 @@
 // After tsc: bundle the CLI and the dependencies it loads into one file, dist/stockwatch.js, which
 // bin/stockwatch.js runs. A command then reads, hashes and compiles one file instead of ~480
-// (BullMQ alone is ~250 modules): `poll --once` at 10,000 items starts ~120 ms sooner (issue 14,
+// (BullMQ alone is ~250 modules): `poll --once` at 10,000 items starts ~100 ms sooner (issue 14,
 // docs/performance.md "Sixth pass"). Modules stay lazy: each is wrapped and runs on first require,
 // so `check` still never runs BullMQ's code.
 //
