@@ -56,7 +56,11 @@ describe('status page in chromium', () => {
       httpHost: '127.0.0.1',
     });
     base = `http://127.0.0.1:${httpPort}`;
-    browser = await launchChromium();
+    // If chromium cannot start, playwright's error carries the browser's own stderr.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
     const polled = await waitFor(async () => {
       const status = (await (await fetch(`${base}/api/status`, { headers: AUTH })).json()) as StatusReport;
       return status.lastPoll?.state === 'ok' && (status.firing?.total ?? 0) > 0;
@@ -73,44 +77,20 @@ describe('status page in chromium', () => {
   });
 
   /**
-   * Chromium started, up to three times. On a loaded 2-core CI machine (the full suite runs beside
-   * it) a start has once ended with the browser gone before the first page; a browser that cannot
-   * start is not what this suite tests, but if it fails three times running, every attempt's
-   * message (playwright puts the browser's own stderr in it) says why.
+   * A page in a context of its own that answers the server's Basic challenge with the credentials.
+   * `close` closes the context (and the page) and is awaited: a close left in flight rejected once
+   * afterAll closed the browser under it, and Jest failed every test of the file for it.
    */
-  async function launchChromium(): Promise<Browser> {
-    const failures: string[] = [];
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      try {
-        return await chromium.launch({
-          executablePath: CHROMIUM,
-          args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-        });
-      } catch (err) {
-        failures.push(`attempt ${attempt}: ${(err as Error).message}`);
-      }
-    }
-    throw new Error(`chromium did not start:\n${failures.join('\n')}`);
-  }
-
-  /** The browser, started again if it went away since (the same reason as above). */
-  async function connected(): Promise<Browser> {
-    if (!browser.isConnected()) browser = await launchChromium();
-    return browser;
-  }
-
-  /** A page in a context of its own that answers the server's Basic challenge with the credentials. */
-  async function open(path = '/'): Promise<{ page: Page; dialogs: string[] }> {
-    const context = await (await connected()).newContext({ httpCredentials: CREDENTIALS });
+  async function open(path = '/'): Promise<{ page: Page; dialogs: string[]; close: () => Promise<void> }> {
+    const context = await browser.newContext({ httpCredentials: CREDENTIALS });
     const page = await context.newPage();
-    page.on('close', () => void context.close());
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
     });
     await page.goto(base + path);
-    return { page, dialogs };
+    return { page, dialogs, close: () => context.close() };
   }
 
   test('over HTTP: /api/status is JSON and / is HTML', async () => {
@@ -131,7 +111,7 @@ describe('status page in chromium', () => {
       { httpCredentials: { ...CREDENTIALS, password: 'wrong' }, expected: 'HTTP 401' },
     ];
     for (const { httpCredentials, expected } of cases) {
-      const context = await (await connected()).newContext({ httpCredentials });
+      const context = await browser.newContext({ httpCredentials });
       const page = await context.newPage();
       const outcome = await page.goto(base + '/').then(
         (r) => `HTTP ${r?.status()}`,
@@ -143,7 +123,7 @@ describe('status page in chromium', () => {
   });
 
   test('firing alerts appear, TEST-BLACK with its negative reserved among them', async () => {
-    const { page } = await open();
+    const { page, close } = await open();
     const rows = page.locator('#alerts tbody tr');
     expect(await rows.count()).toBeGreaterThan(1);
     const black = rows.filter({ hasText: 'TEST-BLACK' }).filter({ hasText: 'negative-reserved' });
@@ -151,11 +131,11 @@ describe('status page in chromium', () => {
     expect(await black.locator('td.neg').allTextContents()).toEqual(['-13']);
     expect(await page.locator('#poll').textContent()).toContain('Last poll: ok');
     expect(await page.title()).toMatch(/^stockwatch — \d+ firing$/);
-    await page.close();
+    await close();
   });
 
   test('typing in the filter box hides the rows that do not match, and clearing it shows them again', async () => {
-    const { page } = await open();
+    const { page, close } = await open();
     const rows = page.locator('#alerts tbody tr');
     const all = await rows.count();
 
@@ -183,11 +163,11 @@ describe('status page in chromium', () => {
     await page.locator('#filter').fill('TEST-BLACK');
     await Promise.all([page.waitForURL(/\?q=TEST-BLACK$/), page.locator('#filter').press('Enter')]);
     expect(await page.locator('#alerts tbody tr').count()).toBe(shown);
-    await page.close();
+    await close();
   });
 
   test('the hostile product name shows as text: no element injected, no dialog', async () => {
-    const { page, dialogs } = await open();
+    const { page, dialogs, close } = await open();
     const black = page.locator('#alerts tbody tr').filter({ hasText: 'TEST-BLACK' }).first();
     expect(await black.textContent()).toContain(HOSTILE_PRODUCT);
     expect(await page.locator('img').count()).toBe(0);
@@ -198,6 +178,6 @@ describe('status page in chromium', () => {
     expect(await page.locator('#alerts tbody tr:visible').count()).toBeGreaterThan(0);
     expect(await page.locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
-    await page.close();
+    await close();
   });
 });
