@@ -12,15 +12,17 @@ import { REPO } from './helpers';
 const OWN = ['bin/stockwatch.js', 'dist/compile-cache.js', 'dist/stockwatch.js'];
 
 let tmp: string;
+/** A `-r` module that prints, at exit, every file in require.cache. */
+let preload: string;
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-bundle-'));
+  preload = path.join(tmp, 'report-loaded.js');
+  fs.writeFileSync(preload, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The files (relative to the repository) a `stockwatch ARGS` process had loaded when it exited. */
 function loadedBy(args: string[]): string[] {
-  const preload = path.join(tmp, 'report-loaded.js');
-  fs.writeFileSync(preload, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
   const r = spawnSync(process.execPath, ['-r', preload, path.join(REPO, 'bin/stockwatch.js'), ...args], {
     env: { ...process.env, STOCKWATCH_COMPILE_CACHE: 'off', NODE_OPTIONS: '' },
     encoding: 'utf8',
