@@ -1,5 +1,6 @@
 // The rules folder -> a validated RuleSet, or every problem in every file at once, each as
 // `FILE:LINE:COL: message`. Bad content never throws; only an unreadable folder does.
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RuleError, RuleSet } from '../model';
@@ -19,7 +20,7 @@ interface SourceFile {
   shownAs: string;
   text?: string;
   /** Set instead of text when the file could not be read. */
-  readError?: string;
+  readError?: { line: number; col: number; message: string };
 }
 
 /**
@@ -41,15 +42,39 @@ export function loadRules(dir: string, env: NodeJS.ProcessEnv = process.env): Lo
       const stat = fs.statSync(file);
       if (!stat.isFile()) continue;
       if (stat.size > MAX_FILE_BYTES) {
-        files.push({ name, shownAs: file, readError: tooLargeMessage(stat.size) });
+        files.push({ name, shownAs: file, readError: { line: 1, col: 1, message: tooLargeMessage(stat.size) } });
         continue;
       }
-      files.push({ name, shownAs: file, text: fs.readFileSync(file, 'utf8') });
+      const bytes = fs.readFileSync(file);
+      // Decoding would turn each bad byte into U+FFFD: a Latin-1 `brand: "Nestlé"` would load as a
+      // filter that never matches.
+      if (isUtf8(bytes)) files.push({ name, shownAs: file, text: bytes.toString('utf8') });
+      else files.push({ name, shownAs: file, readError: notUtf8(bytes) });
     } catch (err) {
-      files.push({ name, shownAs: file, readError: `cannot read the file: ${describeFsError(err)}` });
+      files.push({ name, shownAs: file, readError: { line: 1, col: 1, message: `cannot read the file: ${describeFsError(err)}` } });
     }
   }
+  if (files.length === 0) {
+    // A mistyped RULES_DIR or --rules would otherwise pass `check` and start a daemon that watches nothing.
+    throw new UserError(`rules folder ${dir}: no rule files in it (*.yaml, *.yml)`);
+  }
   return validateSources(files, env);
+}
+
+/** Where the first byte that is not UTF-8 stands (the column in characters, as editors count them). */
+function notUtf8(bytes: Buffer): { line: number; col: number; message: string } {
+  let at = 0;
+  while (at < bytes.length) {
+    const lead = bytes[at];
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (length === 0 || !isUtf8(bytes.subarray(at, at + length))) break;
+    at += length;
+  }
+  const lineStart = at === 0 ? 0 : bytes.lastIndexOf(0x0a, at - 1) + 1;
+  const line = bytes.subarray(0, lineStart).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 1);
+  const col = bytes.subarray(lineStart, at).toString('utf8').length + 1;
+  const bad = (bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+  return { line, col, message: `not UTF-8 text (byte 0x${bad} here); save the file as UTF-8` };
 }
 
 /** Same, from in-memory files (name -> text); used by tests and property tests. `dir`-relative names. */
@@ -82,7 +107,7 @@ function validateSources(files: SourceFile[], env: NodeJS.ProcessEnv): LoadResul
   let complete = true;
   for (const file of files) {
     if (file.text === undefined) {
-      errors.push({ file: file.shownAs, line: 1, col: 1, message: file.readError ?? 'cannot read the file' });
+      errors.push({ file: file.shownAs, ...(file.readError ?? { line: 1, col: 1, message: 'cannot read the file' }) });
       complete = false;
       continue;
     }

@@ -1,7 +1,7 @@
 // YAML text -> document, refusing what could hang or crash the process before validation sees it:
 // oversized files, absurd nesting (yaml composes recursively, and a stack overflow in the wrong place
 // can abort Node outright) and alias bombs ("billion laughs").
-import { CST, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { CST, Lexer, LineCounter, isScalar, parseDocument, visit, type Document, type Pair } from 'yaml';
 import type { RuleError } from '../model';
 
 /** Hand-written rule files are a few KB; 1 MiB is thousands of rules and still parses in about a second. */
@@ -31,15 +31,22 @@ export function parseRuleFile(file: string, text: string): ParseResult {
   const lineCounter = new LineCounter();
   // Core schema (YAML 1.2): `yes`/`no`/`on` stay text and `0123` is not octal. Timestamps stay text too;
   // the validator reads dates from the source text either way.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(file, doc, lineCounter) };
+  // logLevel 'error': yaml's warnings (a list used as a key) would go to the process's stderr
+  // beside our own FILE:LINE:COL lines; the validator reports those keys itself.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(file, text, doc, lineCounter) };
 
+  const unknown = firstUnknownAlias(doc);
+  if (unknown !== undefined) {
+    const { line, col } = lineCounter.linePos(unknown.offset);
+    return fail(file, line, col, `alias *${unknown.name} names no anchor before it; set &${unknown.name} on an earlier value, or fix the name`);
+  }
   try {
     doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     const at = firstAliasOffset(doc) ?? 0;
     const { line, col } = lineCounter.linePos(at);
-    const why = err instanceof ReferenceError && /alias/i.test(err.message)
+    const why = err instanceof ReferenceError && /excessive alias count/i.test(err.message)
       ? `aliases expand to too many copies (more than ${MAX_ALIAS_COUNT}); refusing a possible alias bomb`
       : `cannot be read as data (${firstLine(err instanceof Error ? err.message : String(err))})`;
     return fail(file, line, col, why);
@@ -58,15 +65,17 @@ function fail(file: string, line: number, col: number, message: string): ParseRe
 /** After one mistake yaml often reports every following token too: keep one error per line, and at most a few. */
 const MAX_SYNTAX_ERRORS = 10;
 
-function syntaxErrors(file: string, doc: Document.Parsed, lineCounter: LineCounter): RuleError[] {
+function syntaxErrors(file: string, text: string, doc: Document.Parsed, lineCounter: LineCounter): RuleError[] {
   const errors: RuleError[] = [];
   const lines = new Set<number>();
   let omitted: { line: number; col: number; count: number } | undefined;
   for (const e of doc.errors) {
-    const { line, col } = lineCounter.linePos(e.pos[0]);
+    // `[${CH}]`: inside brackets YAML reads the `{` of an unquoted reference as the start of a map.
+    const unquotedReference = text.startsWith('${', e.pos[0] - 1);
+    const { line, col } = lineCounter.linePos(unquotedReference ? e.pos[0] - 1 : e.pos[0]);
     if (lines.has(line)) continue;
     lines.add(line);
-    if (errors.length < MAX_SYNTAX_ERRORS) errors.push({ file, line, col, message: yamlMessage(e.code, e.message) });
+    if (errors.length < MAX_SYNTAX_ERRORS) errors.push({ file, line, col, message: unquotedReference ? UNQUOTED_REFERENCE : syntaxMessage(e.code, e.message, e.pos[0], doc, lineCounter) });
     else if (omitted) omitted.count++;
     else omitted = { line, col, count: 1 };
   }
@@ -81,12 +90,67 @@ function firstLine(text: string): string {
   return text.split('\n')[0].trim();
 }
 
-function yamlMessage(code: string, message: string): string {
+const UNQUOTED_REFERENCE = 'a ${NAME} reference inside [...] or {...} must be quoted: "${NAME}"';
+
+function syntaxMessage(code: string, message: string, offset: number, doc: Document.Parsed, lineCounter: LineCounter): string {
+  if (code === 'DUPLICATE_KEY') return duplicateKeyMessage(doc, offset, lineCounter);
+  if (code === 'MULTIPLE_DOCS') return 'more than one YAML document (---) in one file; use one document per file';
   // yaml quotes source text in some messages ("Not a YAML token: ..."); keep control characters visible, not raw.
   const text = firstLine(message).replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
-  if (code === 'DUPLICATE_KEY') return `duplicate key: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
-  if (code === 'MULTIPLE_DOCS') return 'more than one YAML document (---) in one file; use one document per file';
   return `YAML syntax error: ${text}`;
+}
+
+/**
+ * Names the key yaml refused as a duplicate at `offset`, and where the first one is. Keys are equal
+ * by value, so `1` and `0x1` collide (both the number 1): the first's spelling is shown when it differs.
+ */
+function duplicateKeyMessage(doc: Document.Parsed, offset: number, lineCounter: LineCounter): string {
+  let message = 'duplicate key: map keys must be unique';
+  visit(doc, {
+    Map(_key, map) {
+      const index = map.items.findIndex((pair) => keyStart(pair) === offset);
+      if (index < 0) return undefined;
+      const dup = map.items[index];
+      const first = map.items.slice(0, index).find((pair) => sameKey(pair, dup));
+      if (first === undefined) return visit.BREAK;
+      const { line, col } = lineCounter.linePos(keyStart(first) ?? 0);
+      const shown = keySource(first) === keySource(dup) ? '' : ` as "${keySource(first)}", the same value to YAML`;
+      message = `duplicate key "${keySource(dup)}" (first at line ${line}, column ${col}${shown})`;
+      return visit.BREAK;
+    },
+  });
+  return message;
+}
+
+function keyStart(pair: Pair): number | undefined {
+  return isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+}
+
+function keySource(pair: Pair): string {
+  const key = pair.key;
+  const text = isScalar(key) ? (key.source ?? String(key.value)) : '';
+  return JSON.stringify(text).slice(1, -1).slice(0, 60);
+}
+
+function sameKey(a: Pair, b: Pair): boolean {
+  return isScalar(a.key) && isScalar(b.key) && a.key.value === b.key.value;
+}
+
+/** The first alias whose anchor is not set before it (yaml itself finds out only while converting). */
+function firstUnknownAlias(doc: Document.Parsed): { name: string; offset: number } | undefined {
+  const anchors = new Set<string>();
+  let unknown: { name: string; offset: number } | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      if (node.anchor) anchors.add(node.anchor);
+    },
+    Alias(_key, node) {
+      if (anchors.has(node.source)) return undefined;
+      unknown = { name: node.source, offset: node.range?.[0] ?? 0 };
+      return visit.BREAK;
+    },
+  });
+  return unknown;
 }
 
 function firstAliasOffset(doc: Document.Parsed): number | undefined {

@@ -72,7 +72,7 @@ export class FileReader {
   map(node: Node, path: string, what: string, allowed: readonly string[], keyNode?: Node): KeyedMap | undefined {
     const value = this.deref(node);
     if (!isMap(value)) {
-      this.errorAt(value, path, `expected ${what}, got ${kindOf(value)}`, keyNode);
+      this.errorAt(blame(node, value), path, `expected ${what}, got ${kindOf(value)}`, keyNode);
       return undefined;
     }
     const pairs = new Map<string, Pair>();
@@ -118,7 +118,7 @@ export class FileReader {
   list(node: Node, path: string, what: string, keyNode?: Node): Node[] | undefined {
     const value = this.deref(node);
     if (isSeq(value)) return value.items;
-    this.errorAt(value, path, `expected ${what}, got ${kindOf(value)}`, keyNode);
+    this.errorAt(blame(node, value), path, `expected ${what}, got ${kindOf(value)}`, keyNode);
     return undefined;
   }
 
@@ -131,7 +131,7 @@ export class FileReader {
   text(node: Node, path: string, what: string, keyNode?: Node): Text | undefined {
     const value = this.deref(node);
     if (!isScalar(value) || value.value === null || value.value === undefined) {
-      this.errorAt(value, path, `expected ${what}, got ${kindOf(value)}`, keyNode);
+      this.errorAt(blame(node, value), path, `expected ${what}, got ${kindOf(value)}`, keyNode);
       return undefined;
     }
     if (typeof value.value !== 'string') {
@@ -163,38 +163,39 @@ export class FileReader {
     return { text, fromEnv, node };
   }
 
-  /** An integer (also from an unquoted `${VAR}` holding digits). */
+  /** An integer (also from a `${VAR}` holding digits, quoted or not). */
   integer(node: Node, path: string, keyNode?: Node): number | undefined {
     const value = this.deref(node);
     if (isScalar(value) && typeof value.value === 'number') {
       if (Number.isSafeInteger(value.value)) return value.value;
-      this.errorAt(value, path, `expected a whole number, got ${value.source ?? value.value}`);
+      this.errorAt(blame(node, value), path, `expected a whole number, got ${value.source ?? value.value}`);
       return undefined;
     }
-    const fromEnv = this.plainFromEnv(value, path);
+    const fromEnv = this.fromEnv(value, path);
     if (fromEnv && /^[-+]?\d{1,15}$/.test(fromEnv.text)) return Number(fromEnv.text);
     if (fromEnv === null) return undefined;
-    this.errorAt(value, path, `expected a whole number, got ${fromEnv ? shown(fromEnv) : describe(value)}`, keyNode);
+    this.errorAt(blame(node, value), path, `expected a whole number, got ${fromEnv ? shown(fromEnv) : describe(value)}`, keyNode);
     return undefined;
   }
 
-  /** true or false (also from an unquoted `${VAR}`); `yes`/`no`/`on`/`off` are refused, not guessed. */
+  /** true or false (also from a `${VAR}`); `yes`/`no`/`on`/`off` are refused, not guessed. */
   boolean(node: Node, path: string, keyNode?: Node): boolean | undefined {
     const value = this.deref(node);
     if (isScalar(value) && typeof value.value === 'boolean') return value.value;
-    const fromEnv = this.plainFromEnv(value, path);
+    const fromEnv = this.fromEnv(value, path);
     if (fromEnv && /^(true|false)$/i.test(fromEnv.text)) return fromEnv.text.toLowerCase() === 'true';
     if (fromEnv === null) return undefined;
-    this.errorAt(value, path, `expected true or false, got ${fromEnv ? shown(fromEnv) : describe(value)}`, keyNode);
+    this.errorAt(blame(node, value), path, `expected true or false, got ${fromEnv ? shown(fromEnv) : describe(value)}`, keyNode);
     return undefined;
   }
 
   /**
-   * For integer/boolean readers: the substituted text of an unquoted scalar that used `${VAR}`;
-   * null when substitution failed (already reported); undefined for anything else.
+   * For integer/boolean readers: the substituted text of a scalar that used `${VAR}` (quoted too:
+   * inside [...] or {...} a reference must be); null when substitution failed (already reported);
+   * undefined for anything else, so that `below: "10"` is still refused as text.
    */
-  private plainFromEnv(value: Node, path: string): Text | null | undefined {
-    if (!isScalar(value) || typeof value.value !== 'string' || value.type !== 'PLAIN') return undefined;
+  private fromEnv(value: Node, path: string): Text | null | undefined {
+    if (!isScalar(value) || typeof value.value !== 'string') return undefined;
     if (!value.value.includes('${')) return undefined;
     const text = this.substitute(value, path);
     if (text === undefined) return null;
@@ -232,11 +233,11 @@ export class FileReader {
   textList(node: Node, path: string, what: string, keyNode?: Node): Text[] | undefined {
     const value = this.deref(node);
     if (!isSeq(value)) {
-      const single = this.text(value, path, `${what} or a list of them`, keyNode);
+      const single = this.text(node, path, `${what} or a list of them`, keyNode);
       return single && [single];
     }
     if (value.items.length === 0) {
-      this.errorAt(value, path, 'empty list; give at least one entry, or leave the key out');
+      this.errorAt(blame(node, value), path, 'empty list; give at least one entry, or leave the key out');
       return undefined;
     }
     const texts: Text[] = [];
@@ -284,6 +285,11 @@ export function truncate(text: string): string {
 export function keyText(key: Node): string | undefined {
   if (!isScalar(key) || key.value === null || key.value === undefined) return undefined;
   return typeof key.value === 'string' ? key.value : (key.source ?? String(key.value));
+}
+
+/** Where a value of the wrong kind is reported: at the alias (`*w`) that put it there, not at its anchor elsewhere. */
+function blame(node: Node, value: Node): Node {
+  return isAlias(node) ? node : value;
 }
 
 function isEmpty(node: Node): boolean {

@@ -77,6 +77,7 @@ export function buildRuleSet(files: DraftFile[], complete: boolean, errors: Rule
       }
       for (const inhibit of draft.inhibit) checkInhibit(inhibit, ruleDrafts, writtenRuleNames, report);
     }
+    checkInhibitCycles(files.flatMap(({ draft }) => draft.inhibit), ruleDrafts, report);
   }
 
   if (errors.length > 0 || !complete) return undefined;
@@ -204,6 +205,64 @@ function checkInhibit(
         (better ? ` (same: ${better} can)` : ''),
     );
   }
+}
+
+/**
+ * Rules that inhibit each other, directly or round a cycle: an inhibited alert still fires, so it
+ * still inhibits, and while they fire together none of them is ever notified. Reported at the
+ * inhibition that closes the cycle, naming it. A rule inhibiting its own alerts is no cycle (an
+ * alert never inhibits itself).
+ */
+function checkInhibitCycles(inhibits: InhibitDraft[], rules: RuleDraft[], report: (at: SourcePos, path: string, message: string) => void): void {
+  const names = rules.map((r) => r.name).filter((n): n is string => n !== undefined);
+  const matching = (refs: Ref[]): string[] => {
+    const matcher = compileGlobs(refs.map((ref) => ref.name));
+    return names.filter((name) => matcher.test(name));
+  };
+  /** rule -> the rules its alerts inhibit, with the inhibition that says so. */
+  const edges = new Map<string, Map<string, InhibitDraft>>();
+  for (const inhibit of inhibits) {
+    if (inhibit.when === undefined || inhibit.suppress === undefined) continue;
+    const added: Array<[string, string]> = [];
+    for (const from of matching([inhibit.when])) {
+      for (const to of matching(inhibit.suppress)) {
+        if (from === to || edges.get(from)?.has(to)) continue;
+        if (!edges.has(from)) edges.set(from, new Map());
+        edges.get(from)!.set(to, inhibit);
+        added.push([from, to]);
+      }
+    }
+    for (const [from, to] of added) {
+      const back = pathBetween(edges, to, from);
+      if (back === null) continue;
+      const cycle = [from, ...back].map((name) => `"${name}"`).join(' → ');
+      const others = [...new Set(back.slice(1).map((name, i) => edges.get(back[i])!.get(name)!))].filter((i) => i !== inhibit);
+      const also = others.length === 0 ? '' : ` (with ${others.map((i) => `${i.path} at ${where(i.at)}`).join(', ')})`;
+      report(inhibit.at, inhibit.path, `rules inhibit each other round ${cycle}${also}: while they fire together none of them is notified; drop one direction`);
+      break;
+    }
+  }
+}
+
+/** The rules on a shortest way from `start` to `goal` along `edges`, both included; null when there is none. */
+function pathBetween(edges: Map<string, Map<string, InhibitDraft>>, start: string, goal: string): string[] | null {
+  const cameFrom = new Map<string, string | null>([[start, null]]);
+  const queue = [start];
+  for (let i = 0; i < queue.length; i++) {
+    const at = queue[i];
+    if (at === goal) {
+      const path = [at];
+      for (let p = cameFrom.get(at); p !== null && p !== undefined; p = cameFrom.get(p)) path.unshift(p);
+      return path;
+    }
+    for (const next of edges.get(at)?.keys() ?? []) {
+      if (!cameFrom.has(next)) {
+        cameFrom.set(next, at);
+        queue.push(next);
+      }
+    }
+  }
+  return null;
 }
 
 function sameFits(same: InhibitSame, id: Identity): boolean {

@@ -48,7 +48,7 @@ export interface ChannelDraft {
 export interface DefaultsDraft {
   at: SourcePos;
   channels?: Ref[];
-  /** `channels` was given but could not be read (already reported): rules relying on it are not blamed. */
+  /** `channels` was given but could not be read, or misspelt (`channel:`; already reported): rules relying on it are not blamed. */
   channelsBroken: boolean;
   severity?: Severity;
   repeatEveryMs?: number | null;
@@ -294,7 +294,7 @@ function readDefaults(r: FileReader, section: Pair): DefaultsDraft | undefined {
   if (channels) {
     draft.channels = readChannelRefs(r, channels, 'defaults.channels');
     draft.channelsBroken = draft.channels === undefined;
-  }
+  } else draft.channelsBroken = r.misspeltAs(m, 'channels');
   readSharedSettings(r, m, draft);
   return draft;
 }
@@ -379,7 +379,7 @@ function readRule(r: FileReader, node: Node, path: string): RuleDraft | undefine
   if (channels) {
     draft.channels = readChannelRefs(r, channels, `${path}.channels`);
     draft.channelsBroken = draft.channels === undefined;
-  }
+  } else draft.channelsBroken = r.misspeltAs(m, 'channels');
   const where = m.pairs.get('where');
   if (where) draft.where = readWhere(r, where, `${path}.where`);
   const summary = m.pairs.get('summary');

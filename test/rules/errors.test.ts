@@ -291,6 +291,20 @@ describe('channels', () => {
     `)).toEqual(['2:5: rules[0]: no channels to notify: give the rule "channels: [...]" or set "channels" under defaults']);
   });
 
+  test('a misspelt channels key is reported once, with its hint, not also as no channels', () => {
+    expect(problemsAlone(yaml`
+      channels:
+        ops:
+          email:
+            to: ops@example.com
+      rules:
+        - name: low
+          type: low_available
+          below: 5
+          channel: ops
+    `)).toEqual(['9:5: rules[0]: unknown key "channel" (did you mean "channels"?)']);
+  });
+
   test('missing kind or settings, both kinds, bad names', () => {
     expect(problems(yaml`
       channels:
@@ -564,12 +578,74 @@ describe('YAML itself', () => {
     expect(problems('rules:\n- name: a\n  type: stale\n older_than: 1h\n')).toEqual(['4:1: YAML syntax error: Sequence item without - indicator']);
   });
 
-  test('duplicate keys, all of them', () => {
-    expect(problems('rules:\n  - name: a\n    name: b\n')).toEqual(['3:5: duplicate key: map keys must be unique']);
+  test('duplicate keys, all of them, each named with where the first one is', () => {
+    expect(problems('rules:\n  - name: a\n    name: b\n')).toEqual(['3:5: duplicate key "name" (first at line 2, column 5)']);
     expect(problems('channels: {}\nchannels: {}\nrules: []\nrules: []\n')).toEqual([
-      '2:1: duplicate key: map keys must be unique',
-      '4:1: duplicate key: map keys must be unique',
+      '2:1: duplicate key "channels" (first at line 1, column 1)',
+      '4:1: duplicate key "rules" (first at line 3, column 1)',
     ]);
+    // Keys are equal by value: YAML reads 1 and 0x1 as the same number.
+    expect(problems('channels:\n  1: {slack: {webhook_url: "https://hooks.slack.com/x"}}\n  0x1: {}\n')).toEqual([
+      '3:3: duplicate key "0x1" (first at line 2, column 3 as "1", the same value to YAML)',
+    ]);
+  });
+
+  test('an alias naming no anchor before it, at that alias (not an alias bomb)', () => {
+    const text = yaml`
+      rules:
+        - name: a
+          type: low_available
+          below: 10
+          where: &w {sku: "A-*"}
+        - name: b
+          type: low_available
+          below: 5
+          where: *w
+        - name: c
+          type: low_available
+          below: 5
+          where: *W
+    `;
+    expect(problems(text)).toEqual(['13:12: alias *W names no anchor before it; set &W on an earlier value, or fix the name']);
+    expect(problems('rules:\n  - {name: a, type: low_available, below: *n}\nx: &n 5\n')).toEqual([
+      '2:43: alias *n names no anchor before it; set &n on an earlier value, or fix the name',
+    ]);
+  });
+
+  test('a value of the wrong kind brought by an alias is reported at the alias, not at its anchor', () => {
+    expect(problems(yaml`
+      rules:
+        - name: a
+          type: low_available
+          below: 10
+          where: &w {sku: "A-*"}
+        - name: b
+          type: low_available
+          below: *w
+          summary: *w
+    `)).toEqual([
+      '8:12: rules[1].below: expected a whole number, got a map',
+      '9:14: rules[1].summary: expected a one-line template, got a map',
+    ]);
+  });
+
+  test('an unquoted ${NAME} inside [...] or {...}: how to write it', () => {
+    expect(problems('rules:\n  - {name: a, type: low_available, below: ${B}}\n', { B: '5' })).toEqual([
+      '2:43: a ${NAME} reference inside [...] or {...} must be quoted: "${NAME}"',
+    ]);
+    // Quoted, it is read as the number it holds, as an unquoted one in block style is.
+    expect(problems('rules:\n  - {name: a, type: low_available, below: "${B}", channels: ["${CH}"]}\n', { B: '5', CH: 'ops' })).toEqual([]);
+    expect(problems('rules:\n  - {name: a, type: low_available, below: "10"}\n')).toEqual(['2:43: rules[0].below: expected a whole number, got "10"']);
+  });
+
+  test('a list used as a key is one error, and yaml prints no warning of its own', () => {
+    const warn = jest.spyOn(process, 'emitWarning');
+    try {
+      expect(problems('? [a, b]\n: 1\n')).toEqual(['1:3: expected a key name, got a list']);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test('one error per line, and a cap on the errors one mistake causes', () => {

@@ -264,8 +264,25 @@ describe('loadRules (a folder)', () => {
     expect(!result.ok && result.errors.map((e) => e.message)).toEqual(['file too large (1048579 bytes; a rule file may be at most 1 MiB, 1048576 bytes)']);
   });
 
-  test('an empty folder is a valid, empty rule set', () => {
-    expect(loadRules(dir, {})).toEqual({ ok: true, ruleSet: { channels: {}, defaultChannels: [], rules: [], inhibit: [], silences: [], files: [] } });
+  test('a folder without rule files is refused: a mistyped folder must not pass check or start a daemon watching nothing', () => {
+    expect(() => loadRules(dir, {})).toThrow(new UserError(`rules folder ${dir}: no rule files in it (*.yaml, *.yml)`));
+    write('notes.txt', 'rules: []\n');
+    fs.mkdirSync(path.join(dir, 'old.yaml'));
+    expect(() => loadRules(dir, {})).toThrow(new UserError(`rules folder ${dir}: no rule files in it (*.yaml, *.yml)`));
+    write('empty.yaml', '');
+    expect(loadRules(dir, {})).toEqual({ ok: true, ruleSet: { channels: {}, defaultChannels: [], rules: [], inhibit: [], silences: [], files: ['empty.yaml'] } });
+  });
+
+  test('a file that is not UTF-8 is refused at its first bad byte, not loaded with its text replaced', () => {
+    const latin1 = Buffer.concat([Buffer.from('rules:\n  - name: caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    fs.writeFileSync(path.join(dir, 'latin1.yaml'), latin1);
+    fs.writeFileSync(path.join(dir, 'utf8.yaml'), 'rules: []\n# caf\u00e9 \u{1f600} and then \xff\n'.replace('\xff', ''));
+    fs.appendFileSync(path.join(dir, 'utf8.yaml'), Buffer.concat([Buffer.from('# \u00e9\u00e9'), Buffer.from([0xff, 0x0a])]));
+    const result = loadRules(dir, {});
+    expect(!result.ok && result.errors.map(formatRuleError)).toEqual([
+      `${path.join(dir, 'latin1.yaml')}:2:14: not UTF-8 text (byte 0xE9 here); save the file as UTF-8`,
+      `${path.join(dir, 'utf8.yaml')}:3:5: not UTF-8 text (byte 0xFF here); save the file as UTF-8`,
+    ]);
   });
 
   test('a folder that is missing or is a file: one-line UserError', () => {

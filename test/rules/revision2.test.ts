@@ -297,6 +297,42 @@ describe('inhibit (SPEC 3.4)', () => {
     ]);
   });
 
+  test('rules that inhibit each other, directly or round a cycle, are refused: together none would be notified', () => {
+    const rules = yaml`
+      rules:
+        - {name: low, type: low_available, below: 10}
+        - {name: out, type: low_available, below: 1}
+        - {name: stale, type: stale, older_than: 1h}
+    `;
+    expect(problems(rules + yaml`
+      inhibit:
+        - {when: out, suppress: [low], same: item}
+        - {when: low, suppress: [out], same: item}
+    `)).toEqual([
+      '7:5: inhibit[1]: rules inhibit each other round "low" → "out" → "low" (with inhibit[0] at test.yaml:6:5): while they fire together none of them is notified; drop one direction',
+    ]);
+    expect(problems(rules + yaml`
+      inhibit:
+        - {when: out, suppress: [low], same: item}
+        - {when: low, suppress: stale, same: item}
+        - {when: stale, suppress: "o*", same: warehouse}
+    `)).toEqual([
+      '8:5: inhibit[2]: rules inhibit each other round "stale" → "out" → "low" → "stale" (with inhibit[0] at test.yaml:6:5, inhibit[1] at test.yaml:7:5): while they fire together none of them is notified; drop one direction',
+    ]);
+    expect(problems(rules + yaml`
+      inhibit:
+        - {when: "*", suppress: "*", same: item}
+    `)).toEqual([
+      '6:5: inhibit[0]: rules inhibit each other round "low" → "out" → "low": while they fire together none of them is notified; drop one direction',
+    ]);
+    // One direction only, and a rule over its own alerts: no cycle.
+    expect(problems(rules + yaml`
+      inhibit:
+        - {when: out, suppress: [low, out], same: item}
+        - {when: low, suppress: stale, same: item}
+    `)).toEqual([]);
+  });
+
   test('naming no rule, with a hint; a glob matching none', () => {
     expect(problems(yaml`
       rules:
