@@ -26,7 +26,15 @@ export function oneLine(err: unknown): string {
   // Not `instanceof Error`: errors made by Node's own code come from another realm under jest.
   const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
   const text = typeof message === 'string' ? message : describeThrown(err);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return visibleControls(text.replace(/\s*\n\s*/g, ' ').trim());
+}
+
+/**
+ * Control characters as `\u001b`: messages quote text from outside (a server's body, a file), and
+ * raw escape sequences would reach the operator's terminal.
+ */
+export function visibleControls(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** String(value), for any thrown value: one whose toString is broken must not throw again here. */

@@ -15,7 +15,7 @@ const MALFORMED_LOGGED = 20;
 export interface PollDeps {
   store: StateStore;
   /** The overview, with how long the exchange and the parse took when the source measures them. */
-  fetchOverview: () => Promise<{ overview: Overview; fetchMs?: number; parseMs?: number }>;
+  fetchOverview: () => Promise<{ overview: Overview & { malformedEntries?: readonly string[] }; fetchMs?: number; parseMs?: number }>;
   rules: () => CompiledRuleSet;
   /** Moves committed outbox entries to their queues (idempotent: job id = entry id). */
   flushOutbox: () => Promise<string[]>;
@@ -214,7 +214,9 @@ function phaseClock(): PhaseClock {
   };
 }
 
-function logMalformed(overview: Overview, log: Logger): void {
+function logMalformed(overview: Overview & { malformedEntries?: readonly string[] }, log: Logger): void {
+  // Bad warehouse and product entries: few, and each can turn many items malformed.
+  overview.malformedEntries?.slice(0, MALFORMED_LOGGED).forEach((m) => log.warn(`entry left out: ${m}`));
   overview.malformed.slice(0, MALFORMED_LOGGED).forEach((m) => log.warn(`item left out: ${m.message}`));
   if (overview.malformed.length > MALFORMED_LOGGED) {
     log.warn(`${overview.malformed.length - MALFORMED_LOGGED} more items left out (the first ${MALFORMED_LOGGED} are logged)`);

@@ -143,6 +143,9 @@ export async function fetchOverview(cfg: SourceConfig, signal?: AbortSignal, rea
     try {
       json = JSON.parse(stripBom(text));
     } catch (err) {
+      // V8 quotes ~10 characters of the body, which can cut an echoed token below what redact
+      // recognises as a piece of it: a body that holds the token gets no excerpt at all.
+      if (cfg.token !== '' && body.includes(cfg.token)) throw new SourceError('not_json', 'S2 API body is not JSON (and it quotes the API token, so no excerpt is shown)');
       throw new SourceError('not_json', `S2 API body is not JSON: ${redact(jsonErrorReason(err), cfg.token)}`);
     }
   }
@@ -153,6 +156,9 @@ export async function fetchOverview(cfg: SourceConfig, signal?: AbortSignal, rea
     if (!(err instanceof OverviewError)) throw err;
     throw new SourceError('not_overview', `S2 API body is not an overview: ${redact(err.message, cfg.token)}`);
   }
+  // What is left out is logged, and its messages quote values of the body, which may echo the token.
+  for (const m of overview.malformed) m.message = redact(m.message, cfg.token);
+  overview.malformedEntries = overview.malformedEntries.map((m) => redact(m, cfg.token));
   const done = performance.now();
   return { overview, body, bytes: body.length, fetchMs: parseStarted - started, parseMs: done - parseStarted };
 }

@@ -15,7 +15,7 @@
 // - The first entry or item for an id (or warehouseId + productId) claims it; later duplicates
 //   are reported and left out.
 
-import { UserError } from '../errors';
+import { UserError, visibleControls } from '../errors';
 import type { Item, MalformedItem, Overview } from '../model';
 import { DAYS_IN_MONTH, parseUtcTimestamp } from '../timestamp';
 
@@ -72,6 +72,19 @@ function isObject(v: unknown): v is JsonObject {
 
 function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
+}
+
+declare global {
+  interface String {
+    /** ES2024 (Node 20): false when the text holds a lone surrogate, which UTF-8 (Redis, JSON out) cannot carry. */
+    isWellFormed(): boolean;
+  }
+}
+
+/** Why `v` cannot be an id: not a non-empty string, or text with a lone surrogate (stored as UTF-8 it would become another id). */
+function badId(path: string, v: unknown): string {
+  if (isId(v)) return `${path}: expected text without lone surrogates (it cannot be stored as UTF-8), got ${describeValue(v)}`;
+  return expected(path, 'a non-empty string', v);
 }
 
 /**
@@ -171,7 +184,7 @@ const REASON_MAX = 120;
 /** JSON.parse's message, on one line and short (V8 quotes a piece of the input in it). */
 export function jsonErrorReason(err: unknown): string {
   const message = typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
-  const text = message.replace(/\s+/g, ' ').trim();
+  const text = visibleControls(message.replace(/\s+/g, ' ').trim());
   return text.length > REASON_MAX ? `${text.slice(0, REASON_MAX - 1)}…` : text;
 }
 
@@ -183,6 +196,11 @@ interface Entries<T> {
   good: Map<string, T>;
   /** id -> why its entry was left out; items that refer to it are malformed. */
   bad: Map<string, string>;
+  /**
+   * Why the first entry whose id cannot be read was left out, or null. Any item that no good
+   * entry claims may be its, so such items are malformed too rather than taken as unknown.
+   */
+  unidentified: string | null;
 }
 
 interface WarehouseInfo {
@@ -204,13 +222,11 @@ interface ProductInfo {
 }
 
 function entryId(kind: string, raw: unknown, index: number, entries: Entries<unknown>, problems: string[]): string | null {
-  if (!isObject(raw)) {
-    problems.push(expected(`${kind}[${index}]`, 'an object', raw));
-    return null;
-  }
-  const id = raw.id;
-  if (!isId(id)) {
-    problems.push(expected(`${kind}[${index}].id`, 'a non-empty string', id));
+  const id = isObject(raw) ? raw.id : undefined;
+  if (!isObject(raw) || !isId(id) || !id.isWellFormed()) {
+    const problem = isObject(raw) ? badId(`${kind}[${index}].id`, id) : expected(`${kind}[${index}]`, 'an object', raw);
+    problems.push(problem);
+    entries.unidentified ??= problem;
     return null;
   }
   if (entries.good.has(id) || entries.bad.has(id)) {
@@ -225,7 +241,7 @@ function isOptionalString(v: unknown): v is string | null | undefined {
 }
 
 function readWarehouses(raw: unknown[], problems: string[]): Entries<WarehouseInfo> {
-  const entries: Entries<WarehouseInfo> = { good: new Map(), bad: new Map() };
+  const entries: Entries<WarehouseInfo> = { good: new Map(), bad: new Map(), unidentified: null };
   for (let i = 0; i < raw.length; i++) {
     const id = entryId('warehouses', raw[i], i, entries, problems);
     if (id === null) continue;
@@ -242,7 +258,7 @@ function readWarehouses(raw: unknown[], problems: string[]): Entries<WarehouseIn
 }
 
 function readProducts(raw: unknown[], problems: string[]): Entries<ProductInfo> {
-  const entries: Entries<ProductInfo> = { good: new Map(), bad: new Map() };
+  const entries: Entries<ProductInfo> = { good: new Map(), bad: new Map(), unidentified: null };
   for (let i = 0; i < raw.length; i++) {
     const id = entryId('products', raw[i], i, entries, problems);
     if (id === null) continue;
@@ -358,7 +374,7 @@ function readItems(
   // one cost more than it saved: real timestamps are mostly distinct.) NaN marks a bad one.
   let lastTime = '';
   let lastTimeMs = NaN;
-  const checkEntries = warehouses.bad.size > 0 || products.bad.size > 0;
+  const checkEntries = warehouses.bad.size > 0 || products.bad.size > 0 || warehouses.unidentified !== null || products.unidentified !== null;
 
   for (let i = 0; i < raw.length; i++) {
     const item = raw[i];
@@ -399,6 +415,15 @@ function readItems(
     // evaluated once or held, never both. A duplicate carries no ids for the same reason.
     const warehouse = warehouses.good.get(warehouseId);
     const product = products.good.get(productId);
+    // An entry's id was checked once; only an id no entry has is checked here, off the hot path.
+    if (warehouse === undefined && !warehouseId.isWellFormed()) {
+      malformed.push(identified(i, null, productId, badId(`items[${i}].warehouseId`, warehouseId)));
+      continue;
+    }
+    if (product === undefined && !productId.isWellFormed()) {
+      malformed.push(identified(i, warehouseId, null, badId(`items[${i}].level.productId`, productId)));
+      continue;
+    }
     const cell = seen.cellOf(warehouse, product);
     const first = seen.claim(i, cell, warehouseId, productId);
     if (first >= 0) {
@@ -434,6 +459,11 @@ function readItems(
       const badProduct = products.bad.get(productId);
       if (badWarehouse !== undefined) problem = `items[${i}].warehouseId: its warehouse entry is malformed (${badWarehouse})`;
       else if (badProduct !== undefined) problem = `items[${i}].level.productId: its product entry is malformed (${badProduct})`;
+      else if (warehouse === undefined && warehouses.unidentified !== null) {
+        problem = `items[${i}].warehouseId: not among the warehouses, and ${warehouses.unidentified}: that entry may be this item's`;
+      } else if (product === undefined && products.unidentified !== null) {
+        problem = `items[${i}].level.productId: not among the products, and ${products.unidentified}: that entry may be this item's`;
+      }
     }
     if (problem !== null) {
       malformed.push({ index: i, warehouseId, productId, message: problem });

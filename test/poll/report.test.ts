@@ -1,5 +1,6 @@
 // What runPoll reports of the state after a poll (the daemon's metrics read firingByRule): counted
 // through the daemon's real poll, a real StateStore on real Redis, rules read by the real loader.
+import { Writable } from 'node:stream';
 import IORedis from 'ioredis';
 import { createLogger } from '../../src/log';
 import { runPoll, type PollReport } from '../../src/poll/poll';
@@ -109,6 +110,29 @@ describe('runPoll reports the state after the poll', () => {
       { rule: 'low', severity: 'info', count: 3 },
       { rule: 'out', severity: 'critical', count: 2 },
       { rule: 'low', severity: 'warning', count: 1 },
+    ]);
+  });
+
+  test('a product entry whose id cannot be read is logged, and the items it may own are held, not resolved', async () => {
+    const own = new StateStore(redis, `${prefix}:entries`);
+    const lines: Array<{ level: number; msg: string }> = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) });
+    const deps = { store: own, rules: () => compileRules(rules('warning')), flushOutbox: async () => [], log: createLogger('info', sink) };
+    const first = await runPoll({ ...deps, fetchOverview: async () => ({ overview: overview([5, 50, 50]) }) }, T0);
+    expect([first.firing, first.newCount]).toEqual([1, 1]);
+
+    // p1's entry comes without its id: its item could belong to it, so it is neither an unknown
+    // product nor a resolved low-stock alert.
+    const body = JSON.stringify({
+      warehouses: [{ id: 'w1', name: 'Markham' }],
+      products: [{ sku: 'SKU-1' }, { id: 'p2', sku: 'SKU-2' }, { id: 'p3', sku: 'SKU-3' }],
+      items: [1, 2, 3].map((n) => ({ warehouseId: 'w1', level: { productId: `p${n}`, available: n === 1 ? 5 : 50, incoming: 0, reserved: 0, updatedAt: '2026-11-30T07:59:00Z' } })),
+    });
+    const second = await runPoll({ ...deps, fetchOverview: async () => ({ overview: parseOverview(body) }) }, T0 + 60_000);
+    expect([second.firing, second.newCount, second.resolvedCount, second.malformed]).toEqual([1, 0, 0, 1]);
+    expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      'entry left out: products[0].id: missing, expected a non-empty string',
+      "item left out: items[0].level.productId: not among the products, and products[0].id: missing, expected a non-empty string: that entry may be this item's",
     ]);
   });
 });

@@ -223,11 +223,30 @@ describe('fetchOverview: failures', () => {
     expect(err.message).toBe('S2 API body is not JSON: Unexpected end of JSON input');
   });
 
-  it('a body that echoes the token never puts it in the message', async () => {
+  it('a body that echoes the token never puts it, or a piece of it, in the message', async () => {
     handler = (_req, res) => res.end(`${TOKEN} is not allowed`);
+    expect((await failure()).message).toBe('S2 API body is not JSON (and it quotes the API token, so no excerpt is shown)');
+    // V8's excerpt would end three characters into the token, below any piece redact could know.
+    handler = (_req, res) => res.end(`{"items": [ Bearer ${TOKEN}`);
     const err = await failure();
     expect(err.kind).toBe('not_json');
-    expect(err.message).toContain('[token]');
+    expect(err.message).toBe('S2 API body is not JSON (and it quotes the API token, so no excerpt is shown)');
+  });
+
+  it('control characters of a body that is not JSON are shown escaped, never sent raw to a terminal', async () => {
+    handler = (_req, res) => res.end('\u001b[31mRED\u001b[0m\u001b]0;pwn\u0007');
+    const err = await failure();
+    expect(err.message).not.toMatch(/[\u0000-\u001f]/);
+    expect(err.message).toContain('\\u001b[31mRED');
+  });
+
+  it('what is left out of the overview may quote the token: it is redacted there too', async () => {
+    const body = { warehouses: [{ id: TOKEN, name: 7 }], products: [], items: [{ warehouseId: 'w', level: { productId: 'p', available: TOKEN } }] };
+    handler = (_req, res) => res.end(JSON.stringify(body));
+    const { overview } = await fetchOverview(config());
+    expect(overview.malformedEntries).toEqual(['warehouses[0].name: expected a string or null, got 7']);
+    expect(overview.malformed.map((m) => m.message)).toEqual(['items[0].level.available: expected an integer, got "[token]"']);
+    messages.push(...overview.malformedEntries, ...overview.malformed.map((m) => m.message));
   });
 
   it('JSON of the wrong shape -> not_overview', async () => {

@@ -298,10 +298,8 @@ describe('toOverview: malformed warehouse and product entries', () => {
       'products[5].id: missing, expected a non-empty string',
       'products[6]: expected an object, got "p6"',
     ]);
-    expect(overview.items.map((i) => [i.productId, i.knownProduct])).toEqual([
-      ['p1', true],
-      ['p-unknown', false],
-    ]);
+    // p-unknown is held too: products[5] and products[6] have no id to read, and either may be its.
+    expect(overview.items.map((i) => [i.productId, i.knownProduct])).toEqual([['p1', true]]);
     expect(overview.malformed).toEqual([
       {
         index: 1,
@@ -321,6 +319,58 @@ describe('toOverview: malformed warehouse and product entries', () => {
         productId: 'p5',
         message: 'items[3].level.productId: its product entry is malformed (products[4].brand.name: expected a string or null, got false)',
       },
+      {
+        index: 4,
+        warehouseId: 'w1',
+        productId: 'p-unknown',
+        message: "items[4].level.productId: not among the products, and products[5].id: missing, expected a non-empty string: that entry may be this item's",
+      },
+    ]);
+  });
+
+  it('holds the items no entry claims while an entry has no id to read (any of them may be its), and only those', () => {
+    const overview = toOverview({
+      warehouses: [{ id: 'w1', name: 'One' }, { id: 7, name: 'Seven' }],
+      products: [{ id: 'p1', sku: 'S1' }],
+      items: [
+        item({ warehouseId: 'w1' }, { productId: 'p1' }),
+        item({ warehouseId: 'w1' }, { productId: 'p-unknown' }),
+        item({ warehouseId: 'w-unknown' }, { productId: 'p1' }),
+      ],
+    });
+    expect(overview.malformedEntries).toEqual(['warehouses[1].id: expected a non-empty string, got 7']);
+    // A product nobody lists is still an unknown product: only warehouse entries are in doubt.
+    expect(overview.items.map((i) => [i.warehouseId, i.productId, i.knownProduct])).toEqual([
+      ['w1', 'p1', true],
+      ['w1', 'p-unknown', false],
+    ]);
+    expect(overview.malformed).toEqual([
+      {
+        index: 2,
+        warehouseId: 'w-unknown',
+        productId: 'p1',
+        message: "items[2].warehouseId: not among the warehouses, and warehouses[1].id: expected a non-empty string, got 7: that entry may be this item's",
+      },
+    ]);
+  });
+
+  it('refuses ids with a lone surrogate, which UTF-8 (Redis, notices) would turn into another id', () => {
+    const overview = toOverview({
+      warehouses: [{ id: 'w1', name: 'One' }, { id: 'w\ud800', name: 'Torn' }],
+      products: [{ id: 'p1', sku: 'S1' }],
+      items: [
+        item({ warehouseId: 'w1' }, { productId: 'p1' }),
+        item({ warehouseId: 'w1' }, { productId: 'abc\ud800def' }),
+        item({ warehouseId: 'w\udc00' }, { productId: 'p1' }),
+        // Well-formed pairs are fine.
+        item({ warehouseId: 'w1' }, { productId: 'p\ud83d\ude00' }),
+      ],
+    });
+    expect(overview.malformedEntries).toEqual(['warehouses[1].id: expected text without lone surrogates (it cannot be stored as UTF-8), got "w\\ud800"']);
+    expect(overview.items.map((i) => i.productId)).toEqual(['p1', 'p\ud83d\ude00']);
+    expect(overview.malformed.map((m) => [m.warehouseId, m.productId, m.message])).toEqual([
+      ['w1', undefined, 'items[1].level.productId: expected text without lone surrogates (it cannot be stored as UTF-8), got "abc\\ud800def"'],
+      [undefined, 'p1', 'items[2].warehouseId: expected text without lone surrogates (it cannot be stored as UTF-8), got "w\\udc00"'],
     ]);
   });
 
