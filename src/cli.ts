@@ -48,9 +48,12 @@ export async function main(argv: string[]): Promise<{ exitNow: boolean }> {
   let exitNow = false;
   let code: number;
   try {
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === undefined) {
+      process.stderr.write(`stockwatch: no command given (try: ${Object.keys(COMMANDS).join(', ')}; or stockwatch --help)\n`);
+      code = 1;
+    } else if (name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(USAGE + '\n');
-      code = name === undefined ? 1 : 0;
+      code = 0;
     } else if (name === '--version' || name === '-V') {
       process.stdout.write(require('../package.json').version + '\n');
       code = 0;

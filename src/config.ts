@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { parseDuration } from './duration';
 import { UserError } from './errors';
 import { parseSmtpUrl } from './notify/email/send';
+import { checkSourceConfig } from './source/client';
 
 export interface HostPort {
   host: string;
@@ -103,15 +104,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
   };
 
   const apiUrl = required('S2_API_URL');
-  if (apiUrl !== '') {
-    const problem = httpUrlProblem(apiUrl);
-    if (problem) problems.push(`S2_API_URL: ${problem}`);
-  }
   const apiToken = required('S2_API_TOKEN');
   const organizationId = required('S2_ORGANIZATION_ID');
   const apiTimeoutMs = duration('S2_API_TIMEOUT');
+  if (apiUrl !== '') {
+    const problem = httpUrlProblem(apiUrl);
+    if (problem) problems.push(`S2_API_URL: ${problem}`);
+    // Everything a request needs, checked now rather than at every poll (where a failure would
+    // count towards "source unreachable" and notify the ops channels of a typo).
+    else if (apiToken !== '' && organizationId !== '') {
+      const source = checkSourceConfig({ apiUrl, token: apiToken, organizationId, timeoutMs: apiTimeoutMs || 1 });
+      if (source !== null) problems.push(source);
+    }
+  }
   const pollEveryMs = duration('POLL_EVERY');
   const jobLockMs = duration('STOCKWATCH_JOB_LOCK');
+  // BullMQ renews a job's lock on a timer at half its length; Node's timers stop at 2^31 ms.
+  if (jobLockMs > MAX_TIMER_MS) problems.push(`STOCKWATCH_JOB_LOCK: "${get('STOCKWATCH_JOB_LOCK')}" is longer than 24d, the longest a lock can be held`);
 
   const redisUrl = get('REDIS_URL');
   const clusterText = get('REDIS_CLUSTER_NODES');
@@ -130,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
   } else if (!/^rediss?:\/\/[^\s]*$/i.test(redisUrl) || !parsesAsUrl(redisUrl)) {
     // No echo: the URL may hold a password.
     problems.push('REDIS_URL: not a redis:// or rediss:// URL');
+  } else if (redisDatabase(redisUrl) === null) {
+    problems.push('REDIS_URL: the database (the path after host:port, or ?db=) must be a whole number, like redis://127.0.0.1:6379/0');
   }
   const redisUsername = get('REDIS_USERNAME');
   const redisPassword = get('REDIS_PASSWORD');
@@ -192,6 +203,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
     snapshotKeepMs,
     jobLockMs,
   };
+}
+
+/** The longest delay a Node timer takes (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The database a REDIS_URL selects, read as ioredis reads it (`?db=` before the path): 0 when it
+ * names none, null when what it names is not a whole number (ioredis would send SELECT NaN).
+ */
+export function redisDatabase(url: string): number | null {
+  const parsed = new URL(url);
+  const text = parsed.searchParams.get('db') ?? parsed.pathname.replace(/^\//, '');
+  if (text === '') return 0;
+  return /^\d{1,6}$/.test(text) ? Number(text) : null;
 }
 
 /**

@@ -4,7 +4,7 @@ import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Cluster, type Redis } from 'ioredis';
-import type { Config } from '../config';
+import { redisDatabase, type Config } from '../config';
 import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuleError } from '../rules';
@@ -142,7 +142,12 @@ export class Daemon {
   /** Loads the rules (refusing to start on errors) and starts everything. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const { config, log } = opts;
-    const rules = RulesHolder.open(config.rulesDir, opts.env, log);
+    let rules: ReturnType<typeof RulesHolder.open>;
+    try {
+      rules = RulesHolder.open(config.rulesDir, opts.env, log);
+    } catch (err) {
+      throw err instanceof UserError ? new UserError(`RULES_DIR: ${err.message}`) : err;
+    }
     if (Array.isArray(rules)) {
       throw new ProblemList(`the rule files do not pass check (${rules.length} problem${rules.length === 1 ? '' : 's'}):`, rules.map(formatRuleError));
     }
@@ -169,11 +174,23 @@ export class Daemon {
     try {
       // BullMQ connects the queue connection itself; the fast one is ours to open.
       await openConnection(this.fastConn, REDIS_START_TIMEOUT_MS);
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    // ioredis carries on in database 0 when its SELECT is refused, logging an error: ask again, and
+    // stop, before anything is written to the wrong database.
+    const database = config.redis.kind === 'server' ? (redisDatabase(config.redisUrl) ?? 0) : 0;
+    if (database !== 0) {
+      try {
+        await this.stateRedis.select(database);
+      } catch (err) {
+        throw new UserError(`REDIS_URL: ${describeRedis(config)} refuses database ${database}: ${oneLine(err)}`);
+      }
+    }
+    try {
       await withTimeout(Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady())), REDIS_START_TIMEOUT_MS);
     } catch (err) {
-      // The connect's own error says most; when it only timed out, the last connection error says why.
-      const reason = oneLine(err);
-      throw new UserError(`cannot reach ${describeRedis(config)}: ${reason.startsWith('no answer within') && this.lastRedisError ? this.lastRedisError : reason}`);
+      throw this.unreachable(err);
     }
     this.connected = true;
     await this.followSlotMoves();
@@ -183,6 +200,24 @@ export class Daemon {
       { rules: rs.rules.length, channels: Object.keys(rs.channels).length, silences: rs.silences.length, prefix: config.prefix, pollEveryMs: config.pollEveryMs },
       'stockwatch starting',
     );
+
+    this.routes['/healthz'] = () => this.health();
+    Object.assign(this.routes, statusRoutes(this));
+    this.routes['/metrics'] = async () => {
+      await this.collectQueueDepths();
+      await this.lookAtLastSuccess().catch((err: Error) => this.redisError(err));
+      return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
+    };
+    // Listening comes before any worker: a port that is taken stops start-up before a poll or a
+    // delivery has run.
+    if (config.httpPort !== 0 && schedule) {
+      const host = this.opts.httpHost ?? config.httpHost;
+      try {
+        this.server = await startHttp({ port: config.httpPort, host, auth: config.httpAuth, routes: this.routes, log });
+      } catch (err) {
+        throw new UserError(`HTTP_HOST/HTTP_PORT: cannot listen on ${host}:${config.httpPort}: ${oneLine(err)}`);
+      }
+    }
 
     const workerOpts = {
       connection: this.queueConn,
@@ -229,17 +264,6 @@ export class Daemon {
     }
     // A crash may have left committed notices unqueued.
     await this.flushOutbox();
-
-    this.routes['/healthz'] = () => this.health();
-    Object.assign(this.routes, statusRoutes(this));
-    this.routes['/metrics'] = async () => {
-      await this.collectQueueDepths();
-      await this.lookAtLastSuccess().catch((err: Error) => this.redisError(err));
-      return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
-    };
-    if (config.httpPort !== 0 && schedule) {
-      this.server = await startHttp({ port: config.httpPort, host: this.opts.httpHost ?? config.httpHost, auth: config.httpAuth, routes: this.routes, log });
-    }
   }
 
   /**
@@ -555,6 +579,15 @@ export class Daemon {
     }, ms);
     timer.unref();
     this.timers.push(timer);
+  }
+
+  /** Why start-up could not use Redis: the connect's own error, or the last connection error when it only timed out or says less. */
+  private unreachable(err: unknown): UserError {
+    const reason = oneLine(err);
+    const last = this.lastRedisError;
+    const where = describeRedis(this.opts.config);
+    if (last !== null && /\b(WRONGPASS|NOAUTH|NOPERM)\b/.test(last)) return new UserError(`${where} refuses the credentials: ${last}`);
+    return new UserError(`cannot reach ${where}: ${reason.startsWith('no answer within') && last !== null ? last : reason}`);
   }
 
   private redisError(err: Error): void {

@@ -37,7 +37,14 @@ export class RulesHolder {
 
   /** Loads the first set; returns the errors instead when it does not pass `check`. */
   static open(dir: string, env: NodeJS.ProcessEnv, log: Logger): RulesHolder | RuleError[] {
-    const fingerprint = fingerprintOf(dir);
+    // Taken before the load, so that a change made meanwhile is seen by the next refresh. A folder
+    // that cannot be read is left to loadRules, which says so in one line.
+    let fingerprint = '';
+    try {
+      fingerprint = fingerprintOf(dir);
+    } catch {
+      // loadRules throws next
+    }
     const result = loadRules(dir, env);
     if (!result.ok) return result.errors;
     return new RulesHolder(dir, env, log, compileRuleSet(result.ruleSet), fingerprint);

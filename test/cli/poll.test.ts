@@ -57,6 +57,14 @@ describe('stockwatch poll --once', () => {
     const unknown = await runCli(['poll', '--once', '--bogus'], env());
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    // parseArgs takes "-5m" for an option: the line says what happened and how to write it.
+    const dashed = await runCli(['poll', '--once', '--wait', '-5m'], env());
+    expect(dashed).toMatchObject({
+      code: 1,
+      stderr: 'stockwatch: poll: --wait needs a value, and "-5m" looks like an option; a value that starts with "-" is written --wait=-VALUE\n',
+    });
+    const none = await runCli([], env());
+    expect(none).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^stockwatch: no command given \(try: run, poll, .*; or stockwatch --help\)\n$/) });
   });
 
   test('Redis that does not answer: one line naming where, no password', async () => {
