@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RuleError, RuleSet } from '../model';
-import { UserError } from '../errors';
+import { UserError, visibleControls } from '../errors';
 import { MAX_FILE_BYTES, parseRuleFile, tooLargeMessage } from './parse';
 import { FileReader } from './reader';
 import { buildRuleSet, type DraftFile } from './ruleset';
@@ -85,7 +85,8 @@ export function loadRuleFiles(files: Array<{ name: string; text: string }>, env:
 
 /** `FILE:LINE:COL: message` */
 export function formatRuleError(e: RuleError): string {
-  return `${e.file}:${e.line}:${e.col}: ${e.message}`;
+  // A file name may hold a line break or an escape sequence: one line, and nothing raw to a terminal.
+  return `${visibleControls(e.file.replace(/\n/g, '\\n'))}:${e.line}:${e.col}: ${e.message}`;
 }
 
 /**

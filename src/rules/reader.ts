@@ -29,6 +29,8 @@ const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const MAX_SHOWN = 60;
 /** `0s`, `0m`, `0h0m`: what parseDuration refuses as zero. */
 const ZERO_DURATION = /^(?:0+(?:ms|s|m|h|d|w))+$/;
+/** Written as a duration: parseDuration refuses it only as zero or as too long. */
+const DURATION_SYNTAX = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 
 export class FileReader {
   constructor(
@@ -223,21 +225,25 @@ export class FileReader {
     const ms = parseDuration(t.text);
     if (ms !== null) return ms;
     if (allow.zero && ZERO_DURATION.test(t.text.trim())) return 0;
+    if (DURATION_SYNTAX.test(t.text.trim()) && !ZERO_DURATION.test(t.text.trim())) {
+      this.errorAt(t.node, path, `duration ${shown(t)} is too long to count in milliseconds`);
+      return undefined;
+    }
     const never = allow.never ? ' or "never"' : '';
     const zero = ZERO_DURATION.test(t.text.trim()) ? ' (more than zero)' : '';
     this.errorAt(t.node, path, `expected a duration${zero} like 90s, 5m, 2h, 3d, 1w or 1h30m${never}, got ${shown(t)}`);
     return undefined;
   }
 
-  /** One text or a non-empty list of texts (`sku: "A-*"` or `sku: ["A-*", "B-*"]`). */
-  textList(node: Node, path: string, what: string, keyNode?: Node): Text[] | undefined {
+  /** One text or a non-empty list of texts (`sku: "A-*"` or `sku: ["A-*", "B-*"]`); `required`: the key cannot be left out. */
+  textList(node: Node, path: string, what: string, keyNode?: Node, required = false): Text[] | undefined {
     const value = this.deref(node);
     if (!isSeq(value)) {
       const single = this.text(node, path, `${what} or a list of them`, keyNode);
       return single && [single];
     }
     if (value.items.length === 0) {
-      this.errorAt(blame(node, value), path, 'empty list; give at least one entry, or leave the key out');
+      this.errorAt(blame(node, value), path, `empty list; give at least one entry${required ? '' : ', or leave the key out'}`);
       return undefined;
     }
     const texts: Text[] = [];

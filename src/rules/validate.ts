@@ -229,7 +229,7 @@ function readEmail(r: FileReader, name: string, pair: Pair, path: string): Chann
 
   const to = m.pairs.get('to');
   if (to) {
-    const texts = r.textList(to.value, `${path}.to`, 'an email address', to.key);
+    const texts = r.textList(to.value, `${path}.to`, 'an email address', to.key, true);
     if (!texts) ok = false;
     for (const t of texts ?? []) {
       // `a@x, b@y` in one string (handy from an environment variable) is a list too.
@@ -473,7 +473,7 @@ function readInhibit(r: FileReader, node: Node, path: string): InhibitDraft | un
   }
   const suppress = m.pairs.get('suppress');
   if (r.require(m, 'suppress', ' (the rule names or globs whose alerts are held back)') && suppress) {
-    const texts = r.textList(suppress.value, `${path}.suppress`, 'a rule name or glob', suppress.key);
+    const texts = r.textList(suppress.value, `${path}.suppress`, 'a rule name or glob', suppress.key, true);
     if (texts) draft.suppress = texts.map((t) => ({ name: t.text, shown: shown(t), at: r.pos(t.node), path: `${path}.suppress` }));
   }
   const same = m.pairs.get('same');
@@ -514,7 +514,9 @@ function readSilence(r: FileReader, node: Node, path: string): SilenceDraft | un
     if (t) {
       const ms = parseTimestamp(t.text);
       if (ms === undefined) {
-        r.errorAt(t.node, `${path}.until`, `expected a date and time with a timezone, e.g. 2026-12-31T00:00:00Z or 2026-12-31T08:00:00-05:00, got ${shown(t)}`);
+        // Written right but naming no moment (2026-02-30, 24:00, +25:00): say that, not how to write one.
+        const why = TIMESTAMP.test(t.text.trim()) ? `no such date or time: ${shown(t)}` : `expected a date and time with a timezone, e.g. 2026-12-31T00:00:00Z or 2026-12-31T08:00:00-05:00, got ${shown(t)}`;
+        r.errorAt(t.node, `${path}.until`, why);
       } else {
         draft.until = { iso: new Date(ms).toISOString(), ms };
       }

@@ -344,7 +344,7 @@ describe('channels', () => {
             to: []
     `)).toEqual([
       '4:30: channels.team.email.to: not an email address: "nobody"',
-      '7:11: channels.more.email.to: empty list; give at least one entry, or leave the key out',
+      '7:11: channels.more.email.to: empty list; give at least one entry',
     ]);
   });
 
@@ -489,7 +489,7 @@ describe('silences', () => {
       '2:5: silences[0]: needs "where", "rule" or both: a silence with neither would silence every alert',
       '4:11: silences[1].rule: no rule named "low-stok" (did you mean "low-stock"?)',
       '5:12: silences[1].until: expected a date and time with a timezone, e.g. 2026-12-31T00:00:00Z or 2026-12-31T08:00:00-05:00, got "2030-01-01"',
-      '7:12: silences[2].until: expected a date and time with a timezone, e.g. 2026-12-31T00:00:00Z or 2026-12-31T08:00:00-05:00, got "2026-02-30T00:00:00Z"',
+      '7:12: silences[2].until: no such date or time: "2026-02-30T00:00:00Z"',
     ]);
   });
 });
@@ -627,6 +627,16 @@ describe('YAML itself', () => {
       '8:12: rules[1].below: expected a whole number, got a map',
       '9:14: rules[1].summary: expected a one-line template, got a map',
     ]);
+  });
+
+  test('a duration too long to count says so, not how to write one', () => {
+    expect(problems('rules:\n  - {name: a, type: stale, older_than: 100000000000w}\n')).toEqual([
+      '2:40: rules[0].older_than: duration "100000000000w" is too long to count in milliseconds',
+    ]);
+  });
+
+  test('a file name with a line break or escape sequence stays on one line, shown escaped', () => {
+    expect(formatRuleError({ file: 'a\nb\u001b[31m.yaml', line: 1, col: 2, message: 'm' })).toBe('a\\nb\\u001b[31m.yaml:1:2: m');
   });
 
   test('an unquoted ${NAME} inside [...] or {...}: how to write it', () => {
