@@ -72,7 +72,9 @@ function syntaxErrors(file: string, text: string, doc: Document.Parsed, lineCoun
   for (const e of doc.errors) {
     // `[${CH}]`: inside brackets YAML reads the `{` of an unquoted reference as the start of a map.
     const unquotedReference = text.startsWith('${', e.pos[0] - 1);
-    const { line, col } = lineCounter.linePos(unquotedReference ? e.pos[0] - 1 : e.pos[0]);
+    // yaml finds an unclosed quote at the end of the file; the mistake is where it opens.
+    const openQuote = e.code === 'MISSING_CHAR' ? unclosedQuoteOffset(text, e.message, e.pos[0]) : undefined;
+    const { line, col } = lineCounter.linePos(unquotedReference ? e.pos[0] - 1 : (openQuote ?? e.pos[0]));
     if (lines.has(line)) continue;
     lines.add(line);
     if (errors.length < MAX_SYNTAX_ERRORS) errors.push({ file, line, col, message: unquotedReference ? UNQUOTED_REFERENCE : syntaxMessage(e.code, e.message, e.pos[0], doc, lineCounter) });
@@ -88,6 +90,19 @@ function syntaxErrors(file: string, text: string, doc: Document.Parsed, lineCoun
 
 function firstLine(text: string): string {
   return text.split('\n')[0].trim();
+}
+
+/** Where the quote that yaml says is never closed opens: the last one before `end` that is not escaped. */
+function unclosedQuoteOffset(text: string, message: string, end: number): number | undefined {
+  const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
+  if (quote === undefined) return undefined;
+  for (let i = Math.min(end, text.length) - 1; i >= 0; i--) {
+    if (text[i] !== quote) continue;
+    let backslashes = 0;
+    while (quote === '"' && text[i - 1 - backslashes] === '\\') backslashes++;
+    if (backslashes % 2 === 0) return i;
+  }
+  return undefined;
 }
 
 const UNQUOTED_REFERENCE = 'a ${NAME} reference inside [...] or {...} must be quoted: "${NAME}"';

@@ -629,6 +629,12 @@ describe('YAML itself', () => {
     ]);
   });
 
+  test('an unclosed quote is reported where it opens, not at the end of the file', () => {
+    expect(problems('rules:\n  - name: a\n    summary: "unclosed {{sku}}\n    type: stale\n')).toEqual(['3:14: YAML syntax error: Missing closing "quote']);
+    expect(problems("rules:\n  - name: 'a\n    type: stale\n")).toEqual(["2:11: YAML syntax error: Missing closing 'quote"]);
+    expect(problems('rules:\n  - name: "a \\" b\n    type: stale\n')).toEqual(['2:11: YAML syntax error: Missing closing "quote']);
+  });
+
   test('a duration too long to count says so, not how to write one', () => {
     expect(problems('rules:\n  - {name: a, type: stale, older_than: 100000000000w}\n')).toEqual([
       '2:40: rules[0].older_than: duration "100000000000w" is too long to count in milliseconds',
