@@ -1,5 +1,6 @@
 // pino, JSON to stdout. Secrets are kept out by construction (no config object or URL is ever
 // logged); the redact list is a second line of defence for the places a secret could sit.
+import { format } from 'node:util';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -22,4 +23,13 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+/**
+ * Libraries that warn with console.warn (ioredis: "[WARN] … a password was supplied") write to
+ * `log` from now on: a JSON line like every other, not raw text on stderr beside the one-line
+ * errors. For the commands that run a daemon (`run`, `poll --once`).
+ */
+export function logConsoleWarnings(log: Logger): void {
+  console.warn = (...args: unknown[]) => log.warn(format(...args).replace(/\s*\n\s*/g, ' '));
 }

@@ -1,10 +1,12 @@
 // What `run`, `poll` and `notify-test` share: config from the environment and a logger.
 import { loadConfig, type Config } from '../config';
-import { createLogger, type Logger } from '../log';
+import { createLogger, logConsoleWarnings, type Logger } from '../log';
 
 export function daemonSetup(needSource: boolean): { config: Config; log: Logger } {
   const config = loadConfig(process.env, { needSource });
-  return { config, log: createLogger(config.logLevel) };
+  const log = createLogger(config.logLevel);
+  logConsoleWarnings(log);
+  return { config, log };
 }
 
 /** Resolves on the first SIGTERM or SIGINT. */

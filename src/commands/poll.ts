@@ -4,7 +4,7 @@ import { Daemon } from '../daemon/daemon';
 import { parseDuration } from '../duration';
 import { UserError } from '../errors';
 import { collectGarbage, withBoundedHeapGrowth } from '../heap';
-import { createLogger } from '../log';
+import { createLogger, logConsoleWarnings } from '../log';
 import { parseCommandArgs, printUsage } from './args';
 
 const USAGE = `Usage: stockwatch poll --once [--wait DURATION]
@@ -29,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   // Synchronous writes: no log line is still in flight when bin/ exits the process right after this
   // returns (src/cli.ts, exitWhenDone). A single poll logs a handful of lines.
   const log = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
+  logConsoleWarnings(log);
   const daemon = await Daemon.start({ config, env: process.env, log, schedule: false, metrics: false, betweenStages: () => collectGarbage() });
   try {
     // The poll holds the whole overview and alert state at once: keep its peak low (src/heap.ts).

@@ -1,6 +1,7 @@
 // `stockwatch poll --once` through the real CLI entry point.
 import * as fs from 'node:fs';
 import { runCli } from './helpers';
+import { childEnv, stockwatch } from '../support/processes';
 import { cleanPrefix, rulesDir, startFakeS2, startFakeSlack, uniquePrefix, REDIS_URL, type FakeS2, type FakeSlack } from '../support/stand-ins';
 
 describe('stockwatch poll --once', () => {
@@ -65,6 +66,16 @@ describe('stockwatch poll --once', () => {
     });
     const none = await runCli([], env());
     expect(none).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^stockwatch: no command given \(try: run, poll, .*; or stockwatch --help\)\n$/) });
+  });
+
+  test("a library's console warning is a log line, not raw text on stderr beside the error", async () => {
+    // The test Redis is no cluster and has no password: ioredis warns that one was supplied.
+    const vars = env({ REDIS_CLUSTER_NODES: REDIS_URL.replace(/^redis:\/\/|\/\d*$/g, ''), REDIS_PASSWORD: 'hunter2', STOCKWATCH_PREFIX: `{${prefix}}`, LOG_LEVEL: 'warn' });
+    const run = stockwatch(['poll', '--once'], childEnv(vars));
+    expect((await run.exited).code).toBe(1);
+    expect(run.lines.filter((l) => l.stream === 'stderr').map((l) => l.msg)).toEqual([expect.stringMatching(/^stockwatch: cannot reach Redis Cluster /)]);
+    expect(run.lines.filter((l) => l.level === 40).map((l) => l.msg)).toContainEqual(expect.stringMatching(/^\[WARN\] .*does not require a password/));
+    expect(JSON.stringify(run.lines)).not.toContain('hunter2');
   });
 
   test('Redis that does not answer: one line naming where, no password', async () => {
