@@ -155,12 +155,17 @@ export function evaluateAgainst(
   };
 }
 
-/** The state of a previous overview (or of alerts read from an earlier --json): each alert that fired, as firing and notified. */
-export function previousStateOf(fired: readonly Alert[], overview: Overview | null, nowMs: number): PreviousState {
+/**
+ * The state of a previous overview (or of alerts read from an earlier --json): each alert as
+ * firing and notified, or, when its status says 'pending', as pending and never notified.
+ */
+export function previousStateOf(held: readonly Alert[], overview: Overview | null, nowMs: number): PreviousState {
   const alerts = new Map<string, AlertRecord>();
-  for (const alert of fired) {
+  for (const alert of held) {
     const key = alertKey(alert.rule, alert.warehouseId, alert.productId);
-    if (!alerts.has(key)) alerts.set(key, { alert: { ...alert, status: 'firing' }, firstSeenMs: nowMs, lastNotifiedMs: nowMs });
+    if (alerts.has(key)) continue;
+    if (alert.status === 'pending') alerts.set(key, { alert, firstSeenMs: nowMs, lastNotifiedMs: null });
+    else alerts.set(key, { alert: { ...alert, status: 'firing' }, firstSeenMs: nowMs, lastNotifiedMs: nowMs });
   }
   const lastGoodItems = overview === null ? null : overview.items.length + overview.malformed.length;
   return { books: { ...EMPTY_BOOKS, lastGoodItems }, alerts };
@@ -172,7 +177,10 @@ function previousState(file: string, compiled: CompiledRuleSet, nowMs: number): 
   if (Array.isArray(body)) return previousStateOf(readAlerts(file, body).filter((a) => a.status === 'firing'), null, nowMs);
   const overview = readOverview(file, body);
   reportLeftOut(file, overview);
-  return previousStateOf(evaluate(overview.items, compiled, nowMs), overview, nowMs);
+  // One overview has no history: an alert of a rule with `for` only began to hold there (pending,
+  // as `eval` of that overview alone shows it), so it can be dropped but never resolve.
+  const held = evaluate(overview.items, compiled, nowMs).map((a): Alert => ((compiled.ruleByName.get(a.rule)?.forMs ?? 0) > 0 ? { ...a, status: 'pending' } : a));
+  return previousStateOf(held, overview, nowMs);
 }
 
 // ---------------------------------------------------------------------------------------------

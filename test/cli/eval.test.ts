@@ -185,6 +185,23 @@ describe('stockwatch eval', () => {
       expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('13 firing (1 silenced), 0 resolved; 5 items, 4 rules, at 2024-06-05T12:00:00.000Z');
     });
 
+    it('an alert of a rule with `for` only began to hold in a previous overview: pending, dropped (not resolved) when it stops', async () => {
+      tmp.write('rules/stock.yaml', SPEC_RULES.replace('\nsilences:', '  - name: slow-low\n    type: low_available\n    below: 10\n    for: 10m\n\nsilences:'));
+      const later = laterOverview((o) => {
+        o.items[0].level.available = 50; // TEST-BLACK restocked: slow-low stops holding
+      });
+      const r = await evalJson('--overview', later, '--previous', SAMPLE);
+      const alerts = JSON.parse(r.stdout) as Alert[];
+      expect(alerts.filter((a) => a.rule === 'slow-low').map((a) => `${a.status} ${label(a)}`)).toEqual([
+        `pending slow-low/${ID3}`,
+        'pending slow-low/test',
+      ]);
+      // The same answer as when the previous state comes from that overview's own eval --json.
+      const saved = tmp.write('earlier.json', (await evalJson('--overview', SAMPLE)).stdout);
+      const viaJson = JSON.parse((await evalJson('--overview', later, '--previous', saved)).stdout) as Alert[];
+      expect(viaJson.filter((a) => a.rule === 'slow-low')).toEqual(alerts.filter((a) => a.rule === 'slow-low'));
+    });
+
     it('a bad alert in a saved --json file is one line naming it', async () => {
       const saved = tmp.write('earlier.json', JSON.stringify([{ rule: 'x', available: 'many' }]));
       expectOneLineError(await evalJson('--overview', SAMPLE, '--previous', saved), /^stockwatch: eval: \S+earlier\.json: \[0\]\.\w+: expected /);
