@@ -28,6 +28,8 @@ import { statusRoutes } from '../web/status';
 
 export const POLL_QUEUE = 'poll';
 const POLL_SCHEDULER_ID = 'poll';
+/** How long /metrics waits for the queue depths before it answers with the last ones. */
+const QUEUE_DEPTH_TIMEOUT_MS = 2000;
 /** How long shutdown waits for the job in hand before it stops anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 /** How long a forced close may take before its connection is just cut. */
@@ -204,6 +206,7 @@ export class Daemon {
     this.routes['/healthz'] = () => this.health();
     Object.assign(this.routes, statusRoutes(this));
     this.routes['/metrics'] = async () => {
+      this.recording?.rulesRefused.set(this.rules.refused === null ? 0 : 1);
       await this.collectQueueDepths();
       await this.lookAtLastSuccess().catch((err: Error) => this.redisError(err));
       return { status: 200, contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
@@ -247,16 +250,11 @@ export class Daemon {
         worker.on('error', (err) => this.redisError(err));
         return worker;
       });
-      // One scheduler however many daemons upsert it (one atomic script): one poll per interval.
-      await this.queues[POLL_QUEUE].upsertJobScheduler(
-        POLL_SCHEDULER_ID,
-        { every: config.pollEveryMs },
-        { name: 'poll', opts: { attempts: 1, removeOnComplete: 50, removeOnFail: 50 } },
-      );
+      await this.upsertPollScheduler();
       this.every(RULES_CHECK_MS, () => this.rules.refresh());
       this.every(OUTBOX_SWEEP_MS, () => this.flushOutbox().then(() => undefined));
       this.every(Math.min(config.pollEveryMs, POLL_LAG_CHECK_MS), () =>
-        Promise.all([this.lookAtLastSuccess(), this.promoteOverduePoll()]).catch((err: Error) => this.redisError(err)),
+        Promise.all([this.lookAtLastSuccess(), this.promoteOverduePoll(), this.restoreSchedulers()]).catch((err: Error) => this.redisError(err)),
       );
       // Digest schedulers follow the email channels with `digest`: at start, and on every rules change.
       await this.startDigests();
@@ -462,7 +460,9 @@ export class Daemon {
 
   private async collectQueueDepths(): Promise<void> {
     try {
-      for (const [name, counts] of Object.entries(await this.jobs.counts())) {
+      // BullMQ's connection waits for Redis forever: a scrape while Redis is away would hang, and
+      // every series (the poll-lag alert's among them) would vanish with it. Keep the last depths.
+      for (const [name, counts] of Object.entries(await withTimeout(this.jobs.counts(), QUEUE_DEPTH_TIMEOUT_MS))) {
         for (const [state, n] of Object.entries(counts)) this.recording?.queueDepth.set({ queue: name, state }, n);
       }
     } catch (err) {
@@ -492,6 +492,26 @@ export class Daemon {
 
   private jobSettled(): void {
     for (const listener of [...this.settledListeners]) listener();
+  }
+
+  /** One scheduler however many daemons upsert it (one atomic script): one poll per interval. */
+  private async upsertPollScheduler(): Promise<void> {
+    await this.queues[POLL_QUEUE].upsertJobScheduler(
+      POLL_SCHEDULER_ID,
+      { every: this.opts.config.pollEveryMs },
+      { name: 'poll', opts: { attempts: 1, removeOnComplete: 50, removeOnFail: 50 } },
+    );
+  }
+
+  /**
+   * A Redis that came back empty (no persistence, a wiped or failed-over-to-empty server) has lost
+   * the schedulers, and nothing would poll again: set them anew, once, and say so.
+   */
+  private async restoreSchedulers(): Promise<void> {
+    if (await this.queues[POLL_QUEUE].getJobScheduler(POLL_SCHEDULER_ID)) return;
+    this.opts.log.warn('the poll scheduler is gone from Redis (was it emptied?): setting it and the digest schedulers again');
+    await this.upsertPollScheduler();
+    await this.digests?.sync();
   }
 
   /** The digest schedulers and their tick worker; again after a slot move (see followSlotMoves). */

@@ -31,6 +31,19 @@ export interface HttpOptions {
   log: Logger;
 }
 
+/**
+ * The request target as a URL on this server, or null when it is not one. A target is a path:
+ * resolved against a base, `//a:b` would be read as a host and port (and throw, outside any
+ * handler), `//api/status` as the path `/status` of a host `api`.
+ */
+function requestUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(`http://localhost${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
+  } catch {
+    return null;
+  }
+}
+
 /** Paths served without credentials: orchestrators' health probes carry none. */
 const OPEN_PATHS = new Set(['/healthz']);
 
@@ -38,17 +51,18 @@ export async function startHttp(opts: HttpOptions): Promise<http.Server> {
   const { port, host, routes, log } = opts;
   const authorized = opts.auth === null ? () => true : basicAuthCheck(opts.auth);
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = routes[url.pathname];
     const reply = (r: Response, headers: Record<string, string> = {}): void => {
       res.writeHead(r.status, { 'content-type': r.contentType, 'cache-control': 'no-store', ...headers });
       res.end(req.method === 'HEAD' ? undefined : r.body);
     };
+    const url = requestUrl(req.url);
+    if (url === null) return reply(json(400, { error: 'bad request target' }));
+    const route = routes[url.pathname];
     // Before anything else, so that an unauthenticated caller learns nothing, not even which pages exist.
     if (!OPEN_PATHS.has(url.pathname) && !authorized(req.headers.authorization)) {
       return reply(json(401, { error: 'authentication required' }), { 'www-authenticate': 'Basic realm="stockwatch", charset="UTF-8"' });
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(json(405, { error: 'only GET' }));
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(json(405, { error: 'only GET' }), { allow: 'GET, HEAD' });
     if (!route) return reply(json(404, { error: `no such page: ${url.pathname}` }));
     route(url).then(reply, (err) => {
       log.error({ path: url.pathname }, `HTTP handler failed: ${oneLine(err)}`);

@@ -236,7 +236,7 @@ function noticesSection(r: StatusReport): string {
   });
   return `<section id="notices">
 ${head}
-<p class="muted">The latest ${recent.length} across the Slack and email queues, newest activity first. A failed delivery is retried with backoff for at least a day.</p>
+<p class="muted">The latest ${recent.length} across the delivery queues (Slack, email, webhook), newest activity first. A failed delivery is retried with backoff for at least a day.</p>
 <table>
 <thead><tr><th>Created</th><th>Channel</th><th>Via</th><th>Notice</th><th>State</th><th class="num">Tries</th><th>Last error</th><th>Job</th></tr></thead>
 <tbody>

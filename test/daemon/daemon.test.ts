@@ -270,6 +270,12 @@ describe('daemon', () => {
     expect(kept.newCount + kept.resolvedCount).toBe(0); // low-stock still in force, nothing resolved
     expect(daemon.rules.refused?.errors.join('\n')).toMatch(/rules\.yaml:\d+:\d+: .*low_availble/);
     expect(log.text()).toMatch(/rule change refused/);
+    // The gauge operating.md has ops alert on: 1 while the change is refused, 0 once fixed.
+    const metrics = async (): Promise<string> => (await daemon.routes['/metrics'](new URL('http://localhost/metrics'))).body;
+    expect(await metrics()).toMatch(/^stockwatch_rules_refused 1$/m);
+    fs.writeFileSync(file, RULES);
+    await pollAndDeliver(daemon);
+    expect(await metrics()).toMatch(/^stockwatch_rules_refused 0$/m);
   });
 
   test('an invalid rule folder stops the daemon from starting, with FILE:LINE:COL lines', async () => {

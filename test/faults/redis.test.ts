@@ -54,6 +54,11 @@ describe('fault: Redis goes away', () => {
     expect(await waitFor(async () => (down = await get(httpPort, '/healthz')).status === 503, 5000)).toBe(true);
     expect(JSON.parse(down.body)).toMatchObject({ status: 'unhealthy', redis: expect.stringMatching(/^not answering/) });
     expect(JSON.parse(down.body).reasons.join(' ')).toMatch(/Redis/);
+    // /metrics answers too (without the queue depths it cannot read): a scrape that hung would
+    // make every series, the poll-lag alert's among them, vanish for as long as Redis is away.
+    const metrics = await get(httpPort, '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/^stockwatch_last_successful_poll_timestamp_seconds \d/m);
     // Several poll intervals without Redis: the process is still there and still answers.
     await sleep(4000);
     expect(daemon.exit).toBeNull();
@@ -76,6 +81,21 @@ describe('fault: Redis goes away', () => {
     expect(daemon.messages().filter((m) => /^Redis error/.test(m))).toHaveLength(1);
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
   });
+  test('a Redis that comes back empty gets its schedulers again, and polling goes on', async () => {
+    const daemon: ChildRun = await scenario.startDaemon(scenario.env());
+    expect(await waitFor(() => slack.messages.length === 1, 15_000)).toBe(true);
+    const admin = new IORedis(redis.url);
+    try {
+      await admin.flushall();
+    } finally {
+      admin.disconnect();
+    }
+    await daemon.waitForLine(/the poll scheduler is gone from Redis/);
+    const seen = daemon.messages().filter((m) => m === 'poll ok').length;
+    expect(await waitFor(() => daemon.messages().filter((m) => m === 'poll ok').length >= seen + 2, 20_000)).toBe(true);
+    expect(await daemon.stop()).toEqual({ code: 0, signal: null });
+  });
+
   test('notices queued but never taken out of the outbox (a crash just after queueing, made to last) go out once', async () => {
     // A Redis user that may do everything but take entries out of the outbox: every poll commits,
     // queues its notices, and then fails, as a daemon killed between the two steps would; every

@@ -104,8 +104,18 @@ describe('HTTP_HOST and HTTP_AUTH', () => {
     }
     expect((await request('127.0.0.1', port, '/api/status', { authorization: basic(USER, PASSWORD) })).body).toContain('SKU-M');
     expect((await request('127.0.0.1', port, '/metrics', { authorization: basic(USER, PASSWORD) })).body).toMatch(/^stockwatch_last_successful_poll_timestamp_seconds \d+(\.\d+)?$/m);
-    // Other methods are refused before anything else, too.
+    // Other methods are refused before anything else, too; with credentials, 405 says what is allowed.
     expect((await request('127.0.0.1', port, '/', { method: 'POST' })).status).toBe(401);
+    const post = await request('127.0.0.1', port, '/api/status', { method: 'POST', authorization: basic(USER, PASSWORD) });
+    expect([post.status, post.headers.allow]).toEqual([405, 'GET, HEAD']);
+    // A target is a path on this server, however it reads: `//a:b` resolved as a URL would be host
+    // a, port b, and threw outside any handler, taking the daemon down for anyone who sent it.
+    for (const target of ['//a:b', '//[', '//x:99999', '//api/status']) {
+      const anonymous = (await request('127.0.0.1', port, target)).status;
+      const known = await request('127.0.0.1', port, target, { authorization: basic(USER, PASSWORD) });
+      expect({ target, anonymous, known: known.status, body: JSON.parse(known.body) }).toEqual({ target, anonymous: 401, known: 404, body: { error: `no such page: ${target}` } });
+    }
+    expect(run.exit).toBeNull();
     // Health probes carry no credentials.
     const health = await request('127.0.0.1', port, '/healthz');
     expect(health.status).toBe(200);
