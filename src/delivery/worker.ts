@@ -46,10 +46,13 @@ export const deliveryJobOptions = {
   removeOnFail: { age: 7 * 86_400, count: 5_000 },
 };
 
+/** The longest a receiver's Retry-After holds its messages (a day, or a date years out, would silence it). */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
 /** The backoff strategy of the delivery workers: Retry-After when the receiver gave one, else doubling with jitter. */
 export function retryDelayMs(attemptsMade: number, err?: Error): number {
   const retryAfter = (err as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-  if (typeof retryAfter === 'number' && retryAfter > 0) return Math.min(retryAfter, 3_600_000);
+  if (typeof retryAfter === 'number' && retryAfter > 0) return Math.min(retryAfter, MAX_RETRY_AFTER_MS);
   const base = Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), MAX_RETRY_DELAY_MS);
   return Math.round(base * (0.9 + Math.random() * 0.2));
 }
@@ -120,7 +123,7 @@ async function deliver(job: Job<DeliveryJobData>, kindName: Channel['kind'], dep
   } catch (err) {
     const retryAfter = isDeliveryError(err) ? err.retryAfterMs : undefined;
     // A paced receiver that asked us to wait is held for that long for every message, not just this one.
-    if (retryAfter && paceKey !== null) await deps.redis.set(paceKey, '1', 'PX', retryAfter);
+    if (retryAfter && paceKey !== null) await deps.redis.set(paceKey, '1', 'PX', Math.min(retryAfter, MAX_RETRY_AFTER_MS));
     throw classify(err);
   }
 }

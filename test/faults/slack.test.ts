@@ -2,7 +2,9 @@
 // then accepts: the message is posted once. A later message answered 404 (a deleted webhook) fails
 // for good at once: one log line that says so, and the failed counter of the metrics.
 import * as http from 'node:http';
+import IORedis from 'ioredis';
 import { freePort, sleep, type ChildRun } from '../support/processes';
+import { REDIS_URL } from '../support/stand-ins';
 import type { FakeS2, FakeSlack, FakeSmtp } from '../support/stand-ins';
 import { waitFor } from '../support/stand-ins';
 import { mailStatuses, overview, rulesYaml, Scenario, slackStatuses } from './helpers';
@@ -84,5 +86,29 @@ describe('fault: Slack 429, 500s, then 404', () => {
     expect(metrics).toMatch(new RegExp(`^stockwatch_notices_total\\{channel_type="slack",outcome="retried"\\} ${statuses.length - 1}$`, 'm'));
     expect(daemon.output()).not.toContain(slack.secretPath);
     expect(await daemon.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  test("a Retry-After of a day holds the webhook for an hour at most, as the job's own retry", async () => {
+    const daemon: ChildRun = await scenario.startDaemon(scenario.env());
+    await daemon.waitForLine(/poll ok/);
+    slack.answer = () => ({ status: 429, retryAfter: 86_400 });
+    s2.answer = { kind: 'json', body: overview([{ sku: 'SKU-K', available: 0 }]) };
+    await daemon.waitForLine(/slack notice not delivered, will retry: .*retry after 86400s/, 20_000);
+    const redis = new IORedis(REDIS_URL);
+    try {
+      const paceKeys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${scenario.prefix}:pace:*`, 'COUNT', 1000);
+        paceKeys.push(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      expect(paceKeys).toHaveLength(1);
+      const ttl = await redis.pttl(paceKeys[0]);
+      expect(ttl).toBeGreaterThan(3_500_000);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
