@@ -505,11 +505,14 @@ export class Daemon {
 
   /**
    * A Redis that came back empty (no persistence, a wiped or failed-over-to-empty server) has lost
-   * the schedulers, and nothing would poll again: set them anew, once, and say so.
+   * the schedulers with the state, and nothing would poll again: set them anew, once, and say so.
+   * A scheduler lost alone (BullMQ's silent stop) is what /healthz reports as poll lag, for a
+   * person to look at; a restart mends it.
    */
   private async restoreSchedulers(): Promise<void> {
     if (await this.queues[POLL_QUEUE].getJobScheduler(POLL_SCHEDULER_ID)) return;
-    this.opts.log.warn('the poll scheduler is gone from Redis (was it emptied?): setting it and the digest schedulers again');
+    if (!(await this.store.isEmpty())) return;
+    this.opts.log.warn('the poll scheduler is gone from Redis with the alert state (was it emptied?): setting it and the digest schedulers again');
     await this.upsertPollScheduler();
     await this.digests?.sync();
   }

@@ -154,6 +154,11 @@ export class StateStore {
     return this.keys.order(channel);
   }
 
+  /** true when no poll has committed under this prefix: a new deployment, or a Redis that lost its data. */
+  async isEmpty(): Promise<boolean> {
+    return (await this.redis.exists(this.keys.meta)) === 0;
+  }
+
   async loadMeta(): Promise<PollMeta> {
     return decodeMeta(await this.redis.hgetall(this.keys.meta));
   }
