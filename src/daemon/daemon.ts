@@ -610,7 +610,9 @@ export class Daemon {
     const last = this.lastRedisError;
     const where = describeRedis(this.opts.config);
     if (last !== null && /\b(WRONGPASS|NOAUTH|NOPERM)\b/.test(last)) return new UserError(`${where} refuses the credentials: ${last}`);
-    return new UserError(`cannot reach ${where}: ${reason.startsWith('no answer within') && last !== null ? last : reason}`);
+    // "no answer within 10 s", ioredis's "Connection is closed.": the connection's own error says why.
+    const vague = reason.startsWith('no answer within') || reason === 'Connection is closed.';
+    return new UserError(`cannot reach ${where}: ${vague && last !== null ? last : reason}`);
   }
 
   private redisError(err: Error): void {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseIsoTime } from '../../src/commands/eval';
@@ -206,6 +207,22 @@ describe('stockwatch eval', () => {
       const saved = tmp.write('earlier.json', JSON.stringify([{ rule: 'x', available: 'many' }]));
       expectOneLineError(await evalJson('--overview', SAMPLE, '--previous', saved), /^stockwatch: eval: \S+earlier\.json: \[0\]\.\w+: expected /);
     });
+  });
+
+  it('output cut short by its reader (`| head`) ends the command quietly, exit 0, no stack trace', async () => {
+    // Far more than a pipe holds: 4,000 items of unknown products, each firing two rules.
+    const sample = JSON.parse(fs.readFileSync(SAMPLE, 'utf8')) as { items: Array<{ warehouseId: string; level: Record<string, unknown> }> };
+    const items = Array.from({ length: 4000 }, (_, i) => ({ warehouseId: sample.items[0].warehouseId, level: { ...sample.items[0].level, productId: `unknown-${i}` } }));
+    const big = tmp.write('big.json', JSON.stringify({ ...sample, items }));
+    const child = spawn(process.execPath, [path.join(REPO, 'bin/stockwatch.js'), 'eval', '--rules', rulesDir, '--now', NOW, '--json', '--overview', big], {
+      env: { ...process.env, ...SPEC_ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   describe('messy input', () => {

@@ -81,7 +81,8 @@ describe('stockwatch poll --once', () => {
   test('Redis that does not answer: one line naming where, no password', async () => {
     const r = await runCli(['poll', '--once'], env({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1' }));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^stockwatch: cannot reach Redis at 127\.0\.0\.1:1: /);
+    // The connection's own error, not ioredis's "Connection is closed." (docs/operating.md quotes it).
+    expect(r.stderr).toMatch(/^stockwatch: cannot reach Redis at 127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1\n$/);
     expect(r.stderr).not.toContain('hunter2');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
