@@ -118,11 +118,21 @@ function gunzipChunk(gz: Buffer): number {
   return Math.min(Math.max(announced, zlib.constants.Z_MIN_CHUNK, 64 * 1024), 64 * 1024 * 1024);
 }
 
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdir never returns where the kernel refuses
+ * a new entry (`/proc/x`), when one level gives the refusal (ENOENT) at once.
+ */
+function makeDirectories(dir: string): void {
+  const parent = path.dirname(dir);
+  if (parent !== dir && fs.statSync(parent, { throwIfNoEntry: false }) === undefined) makeDirectories(parent);
+  fs.mkdirSync(dir);
+}
+
 /** Creates `dir` when missing and checks that files can be written there; a UserError naming it otherwise. */
 export function ensureSnapshotDir(dir: string, what = 'snapshot folder'): void {
   try {
     const stat = fs.statSync(dir, { throwIfNoEntry: false });
-    if (stat === undefined) fs.mkdirSync(dir, { recursive: true });
+    if (stat === undefined) makeDirectories(dir);
     else if (!stat.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {

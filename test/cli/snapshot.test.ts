@@ -67,6 +67,9 @@ describe('stockwatch snapshot', () => {
     const r = await runCli(['snapshot', '--out', file], env());
     expect(r).toEqual({ code: 1, stdout: '', stderr: `stockwatch: snapshot: --out ${file}: not writable (not a folder)\n` });
     expect(s2.requests).toHaveLength(0);
+    // Where the kernel refuses new entries, Node's recursive mkdir never returned.
+    const proc = '/proc/stockwatch-nope/deeper';
+    expect(await runCli(['snapshot', '--out', proc], env())).toEqual({ code: 1, stdout: '', stderr: `stockwatch: snapshot: --out ${proc}: not writable (not found)\n` });
   });
 
   test('missing configuration and bad arguments: one line, exit 1', async () => {
