@@ -190,25 +190,28 @@ export async function run(argv: string[]): Promise<number> {
   let failed = 0;
   let last: ReplayedPoll | null = null;
   if (json) process.stdout.write('[');
-  for await (const { file, outcome } of readOutcomes(files)) {
-    const poll = replayer.step(file.atMs, outcome);
-    last = poll;
-    if (poll.error !== null) {
-      failed++;
-      process.stderr.write(`replay: ${file.path}: a failed poll: ${poll.error}\n`);
+  try {
+    for await (const { file, outcome } of readOutcomes(files)) {
+      const poll = replayer.step(file.atMs, outcome);
+      last = poll;
+      if (poll.error !== null) {
+        failed++;
+        process.stderr.write(`replay: ${file.path}: a failed poll: ${poll.error}\n`);
+      }
+      for (const w of poll.warnings) process.stderr.write(`replay: ${file.path}: ${w}\n`);
+      notices += poll.told.length;
+      if (json) {
+        // Streamed, one entry per line: a week of polls never has to sit in memory as one string.
+        for (const entry of jsonEntries(poll)) process.stdout.write(`${entries++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
+      } else {
+        process.stdout.write(consoleText(poll, file, channels));
+      }
     }
-    for (const w of poll.warnings) process.stderr.write(`replay: ${file.path}: ${w}\n`);
-    notices += poll.told.length;
-    if (json) {
-      // Streamed, one entry per line: a week of polls never has to sit in memory as one string.
-      for (const entry of jsonEntries(poll)) process.stdout.write(`${entries++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
-    } else {
-      process.stdout.write(consoleText(poll, file, channels));
-    }
+  } finally {
+    // Also when a file cannot be read (exit 1): stdout stays one JSON array.
+    if (json) process.stdout.write(entries === 0 ? ']\n' : '\n]\n');
   }
-  if (json) {
-    process.stdout.write(entries === 0 ? ']\n' : '\n]\n');
-  } else {
+  if (!json) {
     const span = `${new Date(files[0].atMs).toISOString()} to ${new Date(files[files.length - 1].atMs).toISOString()}`;
     const failedNote = failed > 0 ? ` (${failed} failed)` : '';
     process.stdout.write(

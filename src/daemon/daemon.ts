@@ -11,7 +11,7 @@ import { formatRuleError } from '../rules';
 import { fetchOverview, type FetchResult } from '../source/client';
 import { EvaluationMemo } from '../engine/evaluate';
 import { OverviewReader } from '../source/incremental';
-import { ensureSnapshotDir, pruneSnapshots, writeSnapshot } from '../source/snapshots';
+import { ensureSnapshotDir, keepSnapshot } from '../source/snapshots';
 import { StateStore, type OutboxEntry } from '../state/store';
 import { createRedis, describeRedis, openConnection, redisClockMs, type RedisConnection } from '../state/redis';
 import { deliveryJobOptions, deliveryProcessor, realTransports, retryDelayMs, type Transports } from '../delivery/worker';
@@ -333,14 +333,8 @@ export class Daemon {
     if (dir === null) return;
     const log = this.opts.log;
     this.snapshotWrites = this.snapshotWrites
-      .then(() => writeSnapshot(dir, body, nowMs))
-      .then(
-        () => pruneSnapshots(dir, nowMs - snapshotKeepMs).then(
-          () => undefined,
-          (err) => log.error(`old snapshots not deleted from SNAPSHOT_DIR: ${oneLine(err)}`),
-        ),
-        (err) => log.error(`snapshot not saved: ${oneLine(err)}`),
-      );
+      .then(() => keepSnapshot(dir, body, nowMs, snapshotKeepMs))
+      .then((problems) => problems.forEach((line) => log.error(line)));
   }
 
   /** Moves committed notices from the outbox to their queues; the job id makes a second move a no-op. */

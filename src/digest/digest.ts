@@ -29,6 +29,17 @@ const TICK_JOB_NAME = 'digest';
  * job of a tick that passed while no daemon ran and runs it as soon as a worker is back.
  */
 export const MISSED_TICK_GRACE_MS = 60_000;
+
+/**
+ * Whether a tick job is one that passed while no daemon ran (skipped: the next digest covers it).
+ * A tick that a daemon started in time is finished however late its re-run comes: a daemon killed
+ * while building it holds the channel's lock for a minute, and BullMQ gives the job to another
+ * daemon only once its own lock has lapsed, past the grace.
+ */
+export function isMissedTick(lateMs: number, job: Pick<Job, 'attemptsStarted' | 'attemptsMade'>, graceMs = MISSED_TICK_GRACE_MS): boolean {
+  const startedBefore = job.attemptsStarted > 1 || job.attemptsMade > 0;
+  return lateMs > graceMs && !startedBefore;
+}
 /** Two daemons never build one channel's digest at the same time; a crashed holder frees it after this. */
 const TICK_LOCK_MS = 60_000;
 /** How long a tick waits for another daemon's tick of the same channel before it fails (and is retried). */
@@ -351,7 +362,7 @@ export class Digests {
     const { channel } = job.data;
     const tickMs = tickTimeOf(job);
     const lateMs = this.now() - tickMs;
-    if (lateMs > (this.deps.missedTickGraceMs ?? MISSED_TICK_GRACE_MS)) {
+    if (isMissedTick(lateMs, job, this.deps.missedTickGraceMs)) {
       this.deps.log.warn(
         { channel, tick: iso(tickMs), lateMs },
         'digest tick missed (no daemon could run it in time): not sent late; the next digest covers what happened since the last one',

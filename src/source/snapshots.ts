@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { UserError } from '../errors';
+import { oneLine, UserError } from '../errors';
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
@@ -158,6 +158,18 @@ export async function writeSnapshot(dir: string, body: Buffer, atMs: number): Pr
     throw new UserError(`cannot save the snapshot ${final}: ${describeFsError(err)}`);
   }
   return final;
+}
+
+/**
+ * What SNAPSHOT_DIR does with each good overview: saves it, then deletes what SNAPSHOT_KEEP
+ * retires, saved or not (a folder filled to the last byte must still lose its old snapshots).
+ * Never rejects: each failure is one line for the log.
+ */
+export async function keepSnapshot(dir: string, body: Buffer, atMs: number, keepMs: number): Promise<string[]> {
+  const problems: string[] = [];
+  await writeSnapshot(dir, body, atMs).catch((err: unknown) => problems.push(`snapshot not saved: ${oneLine(err)}`));
+  await pruneSnapshots(dir, atMs - keepMs).catch((err: unknown) => problems.push(`old snapshots not deleted from SNAPSHOT_DIR: ${oneLine(err)}`));
+  return problems;
 }
 
 /**

@@ -2,7 +2,7 @@
 // schedulers following the rules, and a tick missed while no daemon ran not being sent late.
 import { CronExpressionParser } from 'cron-parser';
 import type { Worker } from 'bullmq';
-import { Digests, digestJobId, digestSchedulerId, nextTicks, type DigestDeps } from '../../src/digest/digest';
+import { Digests, digestJobId, digestSchedulerId, isMissedTick, nextTicks, type DigestDeps } from '../../src/digest/digest';
 import type { CompiledRuleSet } from '../../src/engine/evaluate';
 import { StateStore } from '../../src/state/store';
 import { captureLog, cleanPrefix, uniquePrefix, waitFor } from '../support/stand-ins';
@@ -204,6 +204,16 @@ describe('digest schedulers', () => {
     await d.sync();
     expect(total(await pendingTickJobs())).toBe(1);
     expect(log.lines.some((l) => l.msg === 'digest schedule repaired')).toBe(true);
+  });
+
+  it('a tick a daemon started in time is finished however late its re-run comes (its daemon killed mid-build)', () => {
+    // Passed while no daemon ran: skipped.
+    expect(isMissedTick(61_000, { attemptsStarted: 1, attemptsMade: 0 })).toBe(true);
+    expect(isMissedTick(59_000, { attemptsStarted: 1, attemptsMade: 0 })).toBe(false);
+    // Taken by a daemon that died (BullMQ hands it on once its lock lapsed: started twice), or
+    // failed once waiting for that daemon's channel lock: built, not lost.
+    expect(isMissedTick(95_000, { attemptsStarted: 2, attemptsMade: 0 })).toBe(false);
+    expect(isMissedTick(95_000, { attemptsStarted: 2, attemptsMade: 1 })).toBe(false);
   });
 
   it('ticks missed while no daemon ran do not pile up, and the one left is not sent late', async () => {

@@ -128,6 +128,17 @@ describe('replay: bad input is one line and exit 1', () => {
     expect(r.stderr).toMatch(new RegExp(`^stockwatch: ${path.join(dir, 'notes.txt').replace(/[.\\/]/g, '\\$&')}: not a snapshot .*\n$`));
   });
 
+  it('a snapshot that cannot be read stops the replay; with --json, stdout is still one JSON array', async () => {
+    const files = writeSeries(dir, [overviewWith(20), overviewWith(5), overviewWith(5)]);
+    // Pruned (or made unreadable) between the listing and the read.
+    fs.rmSync(files[2]);
+    fs.symlinkSync(path.join(dir, 'gone'), files[2]);
+    const r = await replay('--json');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`stockwatch: ${files[2]}: cannot read: not found\n`);
+    expect(JSON.parse(r.stdout).map((e: { at: string; channel: string }) => `${e.at} ${e.channel}`)).toEqual([`${at(1)} ops`, `${at(1)} buyers`]);
+  });
+
   it('bad rules, at FILE:LINE:COL', async () => {
     writeSeries(dir, [overviewWith(5)]);
     fs.writeFileSync(path.join(rules, 'rules.yaml'), RULES.replace('below: 10', 'below: ten'));

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import zlib from 'node:zlib';
-import { listSnapshots, parseSnapshotName, pruneSnapshots, readSnapshot, snapshotName, writeSnapshot } from '../../src/source/snapshots';
+import { keepSnapshot, listSnapshots, parseSnapshotName, pruneSnapshots, readSnapshot, snapshotName, writeSnapshot } from '../../src/source/snapshots';
 
 const T = Date.parse('2026-11-30T08:05:00Z');
 let dir: string;
@@ -99,6 +99,16 @@ describe('writeSnapshot, readSnapshot, pruneSnapshots', () => {
   it('a failed write names the file and leaves nothing behind', async () => {
     const gone = path.join(dir, 'gone');
     await expect(writeSnapshot(gone, Buffer.from('{}'), T)).rejects.toThrow(`cannot save the snapshot ${path.join(gone, '2026-11-30T080500Z.json.gz')}: not found`);
+  });
+
+  it('keepSnapshot prunes even when the save fails: a full folder frees itself', async () => {
+    touch('2026-11-20T080500Z.json.gz');
+    // The snapshot's own name taken by a folder with something in it: the rename fails.
+    fs.mkdirSync(path.join(dir, '2026-11-30T080500Z.json.gz'));
+    touch('2026-11-30T080500Z.json.gz/x');
+    const problems = await keepSnapshot(dir, Buffer.from('{}'), T, 7 * 86_400_000);
+    expect(problems).toEqual([expect.stringMatching(/^snapshot not saved: cannot save the snapshot .*2026-11-30T080500Z\.json\.gz: /)]);
+    expect(fs.existsSync(path.join(dir, '2026-11-20T080500Z.json.gz'))).toBe(false);
   });
 
   it('prunes snapshots older than the cut and stale temporary files, and nothing else', async () => {
