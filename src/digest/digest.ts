@@ -40,6 +40,7 @@ export function isMissedTick(lateMs: number, job: Pick<Job, 'attemptsStarted' | 
   const startedBefore = job.attemptsStarted > 1 || job.attemptsMade > 0;
   return lateMs > graceMs && !startedBefore;
 }
+
 /** Two daemons never build one channel's digest at the same time; a crashed holder frees it after this. */
 const TICK_LOCK_MS = 60_000;
 /** How long a tick waits for another daemon's tick of the same channel before it fails (and is retried). */

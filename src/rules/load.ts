@@ -1,5 +1,6 @@
 // The rules folder -> a validated RuleSet, or every problem in every file at once, each as
-// `FILE:LINE:COL: message`. Bad content never throws; only an unreadable folder does.
+// `FILE:LINE:COL: message`. Bad content never throws; only a folder that cannot be read or holds
+// no rule file does.
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,7 +26,7 @@ interface SourceFile {
 
 /**
  * Reads every *.yaml / *.yml file directly in `dir` (name order), validates them together. Never throws for bad content;
- * throws UserError only when `dir` itself cannot be read (one line: `rules folder ./x: not found` / not a directory).
+ * throws UserError only when `dir` itself cannot be read or holds no rule file (one line: `rules folder ./x: not found`).
  */
 export function loadRules(dir: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
   let entries: fs.Dirent[];
