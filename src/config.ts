@@ -112,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
     if (problem) problems.push(`S2_API_URL: ${problem}`);
     // Everything a request needs, checked now rather than at every poll (where a failure would
     // count towards "source unreachable" and notify the ops channels of a typo).
-    else if (apiToken !== '' && organizationId !== '') {
+    else if (opts.needSource && apiToken !== '' && organizationId !== '') {
       const source = checkSourceConfig({ apiUrl, token: apiToken, organizationId, timeoutMs: apiTimeoutMs || 1 });
       if (source !== null) problems.push(source);
     }
@@ -209,12 +209,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * The database a REDIS_URL selects, read as ioredis reads it (`?db=` before the path): 0 when it
+ * The database a REDIS_URL selects, read as ioredis reads it (the path, else `?db=`): 0 when it
  * names none, null when what it names is not a whole number (ioredis would send SELECT NaN).
  */
 export function redisDatabase(url: string): number | null {
   const parsed = new URL(url);
-  const text = parsed.searchParams.get('db') ?? parsed.pathname.replace(/^\//, '');
+  const path = parsed.pathname.replace(/^\//, '');
+  const text = path !== '' ? path : (parsed.searchParams.get('db') ?? '');
   if (text === '') return 0;
   return /^\d{1,6}$/.test(text) ? Number(text) : null;
 }

@@ -8,7 +8,7 @@ import { redisDatabase, type Config } from '../config';
 import { oneLine, ProblemList, UserError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuleError } from '../rules';
-import { fetchOverview, type FetchResult } from '../source/client';
+import { fetchOverview, redact, type FetchResult } from '../source/client';
 import { EvaluationMemo } from '../engine/evaluate';
 import { OverviewReader } from '../source/incremental';
 import { ensureSnapshotDir, keepSnapshot } from '../source/snapshots';
@@ -297,6 +297,7 @@ export class Daemon {
         log,
         memo: this.evaluationMemo,
         fetchOverview: () => this.fetchForPoll(nowMs),
+        redact: (text) => redact(text, this.opts.config.apiToken),
         betweenStages: this.opts.betweenStages,
       },
       nowMs,

@@ -17,6 +17,11 @@ export interface PollDeps {
   /** The overview, with how long the exchange and the parse took when the source measures them. */
   fetchOverview: () => Promise<{ overview: Overview & { malformedEntries?: readonly string[] }; fetchMs?: number; parseMs?: number }>;
   rules: () => CompiledRuleSet;
+  /**
+   * Takes secrets out of the lines logged about what the overview left out: they quote the body's
+   * values, which may echo the API token. Applied to the few lines logged, not to every message.
+   */
+  redact?: (text: string) => string;
   /** Moves committed outbox entries to their queues (idempotent: job id = entry id). */
   flushOutbox: () => Promise<string[]>;
   log: Logger;
@@ -177,7 +182,7 @@ async function decide(deps: PollDeps, nowMs: number, clock: PhaseClock): Promise
     report.firing = countFiring(state.alerts.values());
   } else {
     overview = overview!;
-    logMalformed(overview, deps.log);
+    logMalformed(overview, deps.log, deps.redact);
     const routed = routeEvents(lifecycle.events, ruleSet);
     outbox.push(...alertNotices(routed, ruleSet, poll));
     commit.digest = [...routed.digest].flatMap(([channel, alerts]) => alerts.map((a) => ({ channel, json: JSON.stringify(a) })));
@@ -214,10 +219,10 @@ function phaseClock(): PhaseClock {
   };
 }
 
-function logMalformed(overview: Overview & { malformedEntries?: readonly string[] }, log: Logger): void {
+function logMalformed(overview: Overview & { malformedEntries?: readonly string[] }, log: Logger, redact: (text: string) => string = (t) => t): void {
   // Bad warehouse and product entries: few, and each can turn many items malformed.
-  overview.malformedEntries?.slice(0, MALFORMED_LOGGED).forEach((m) => log.warn(`entry left out: ${m}`));
-  overview.malformed.slice(0, MALFORMED_LOGGED).forEach((m) => log.warn(`item left out: ${m.message}`));
+  overview.malformedEntries?.slice(0, MALFORMED_LOGGED).forEach((m) => log.warn(redact(`entry left out: ${m}`)));
+  overview.malformed.slice(0, MALFORMED_LOGGED).forEach((m) => log.warn(redact(`item left out: ${m.message}`)));
   if (overview.malformed.length > MALFORMED_LOGGED) {
     log.warn(`${overview.malformed.length - MALFORMED_LOGGED} more items left out (the first ${MALFORMED_LOGGED} are logged)`);
   }

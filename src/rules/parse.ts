@@ -92,14 +92,22 @@ function firstLine(text: string): string {
   return text.split('\n')[0].trim();
 }
 
-/** Where the quote that yaml says is never closed opens: the last one before `end` that is not escaped. */
+/**
+ * Where the quote that yaml says is never closed opens: the last one before `end` that is not
+ * escaped (`\"` in double quotes, `''` in single ones).
+ */
 function unclosedQuoteOffset(text: string, message: string, end: number): number | undefined {
   const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
   if (quote === undefined) return undefined;
   for (let i = Math.min(end, text.length) - 1; i >= 0; i--) {
     if (text[i] !== quote) continue;
+    if (quote === "'") {
+      if (text[i - 1] === "'") i--; // one escaped quote, both halves
+      else return i;
+      continue;
+    }
     let backslashes = 0;
-    while (quote === '"' && text[i - 1 - backslashes] === '\\') backslashes++;
+    while (text[i - 1 - backslashes] === '\\') backslashes++;
     if (backslashes % 2 === 0) return i;
   }
   return undefined;

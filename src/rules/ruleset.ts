@@ -209,60 +209,95 @@ function checkInhibit(
 
 /**
  * Rules that inhibit each other, directly or round a cycle: an inhibited alert still fires, so it
- * still inhibits, and while they fire together none of them is ever notified. Reported at the
- * inhibition that closes the cycle, naming it. A rule inhibiting its own alerts is no cycle (an
- * alert never inhibits itself).
+ * still inhibits, and while they fire together none of them is ever notified. Only inhibitions
+ * that can hold count (`same` is something both rules' alerts have). A rule over its own alerts is
+ * a cycle too when several of them can share `same` (`same: warehouse` for an item rule: two low
+ * items in one warehouse silence each other); with `same: item` an alert never inhibits itself.
+ * Reported once per knot of rules, at the last inhibition in it; linear in the inhibitions' pairs.
  */
 function checkInhibitCycles(inhibits: InhibitDraft[], rules: RuleDraft[], report: (at: SourcePos, path: string, message: string) => void): void {
-  const names = rules.map((r) => r.name).filter((n): n is string => n !== undefined);
+  const identities = new Map<string, Identity>();
+  for (const rule of rules) {
+    const id = identityOf(rule);
+    if (rule.name !== undefined && id !== undefined && !identities.has(rule.name)) identities.set(rule.name, id);
+  }
+  const names = [...identities.keys()];
   const matching = (refs: Ref[]): string[] => {
     const matcher = compileGlobs(refs.map((ref) => ref.name));
     return names.filter((name) => matcher.test(name));
   };
-  /** rule -> the rules its alerts inhibit, with the inhibition that says so. */
+  /** rule -> the rules its alerts can inhibit, with the last inhibition that says so. */
   const edges = new Map<string, Map<string, InhibitDraft>>();
+  const order = new Map<InhibitDraft, number>(inhibits.map((inhibit, i) => [inhibit, i]));
+  const selfKnots: Array<{ rule: string; inhibit: InhibitDraft }> = [];
   for (const inhibit of inhibits) {
-    if (inhibit.when === undefined || inhibit.suppress === undefined) continue;
-    const added: Array<[string, string]> = [];
+    const same = inhibit.same;
+    if (inhibit.when === undefined || inhibit.suppress === undefined || same === undefined) continue;
+    const targets = matching(inhibit.suppress).filter((to) => sameFits(same, identities.get(to)!));
     for (const from of matching([inhibit.when])) {
-      for (const to of matching(inhibit.suppress)) {
-        if (from === to || edges.get(from)?.has(to)) continue;
+      const id = identities.get(from)!;
+      if (!sameFits(same, id)) continue;
+      for (const to of targets) {
+        if (from === to) {
+          // An item rule's alerts across a warehouse or a product: two of them inhibit each other.
+          if (id.warehouse && id.product && same !== 'item') selfKnots.push({ rule: from, inhibit });
+          continue;
+        }
         if (!edges.has(from)) edges.set(from, new Map());
         edges.get(from)!.set(to, inhibit);
-        added.push([from, to]);
       }
     }
-    for (const [from, to] of added) {
-      const back = pathBetween(edges, to, from);
-      if (back === null) continue;
-      const cycle = [from, ...back].map((name) => `"${name}"`).join(' → ');
-      const others = [...new Set(back.slice(1).map((name, i) => edges.get(back[i])!.get(name)!))].filter((i) => i !== inhibit);
-      const also = others.length === 0 ? '' : ` (with ${others.map((i) => `${i.path} at ${where(i.at)}`).join(', ')})`;
-      report(inhibit.at, inhibit.path, `rules inhibit each other round ${cycle}${also}: while they fire together none of them is notified; drop one direction`);
-      break;
-    }
+  }
+  for (const { rule, inhibit } of selfKnots) {
+    report(inhibit.at, inhibit.path, `rule "${rule}" inhibits its own alerts that share a ${inhibit.same}: two of them firing together silence each other; use same: item, or suppress another rule`);
+  }
+  for (const knot of stronglyConnected(names, edges)) {
+    if (knot.length < 2) continue;
+    const members = new Set(knot);
+    const inside: InhibitDraft[] = [];
+    for (const from of knot) for (const [to, inhibit] of edges.get(from) ?? []) if (members.has(to)) inside.push(inhibit);
+    const used = [...new Set(inside)].sort((x, y) => order.get(x)! - order.get(y)!);
+    const last = used[used.length - 1];
+    const others = used.slice(0, -1).map((i) => `${i.path} at ${where(i.at)}`);
+    const also = others.length === 0 ? '' : ` (with ${others.join(', ')})`;
+    const shown = knot.length > 6 ? `${knot.slice(0, 6).map((n) => `"${n}"`).join(', ')} and ${knot.length - 6} more` : knot.map((n) => `"${n}"`).join(', ');
+    report(last.at, last.path, `rules ${shown} inhibit each other${also}: while they fire together none of them is notified; drop one direction`);
   }
 }
 
-/** The rules on a shortest way from `start` to `goal` along `edges`, both included; null when there is none. */
-function pathBetween(edges: Map<string, Map<string, InhibitDraft>>, start: string, goal: string): string[] | null {
-  const cameFrom = new Map<string, string | null>([[start, null]]);
-  const queue = [start];
-  for (let i = 0; i < queue.length; i++) {
-    const at = queue[i];
-    if (at === goal) {
-      const path = [at];
-      for (let p = cameFrom.get(at); p !== null && p !== undefined; p = cameFrom.get(p)) path.unshift(p);
-      return path;
-    }
-    for (const next of edges.get(at)?.keys() ?? []) {
-      if (!cameFrom.has(next)) {
-        cameFrom.set(next, at);
-        queue.push(next);
+/** Tarjan's strongly connected components of the rules under `edges`, each in name order. */
+function stronglyConnected(names: string[], edges: Map<string, Map<string, InhibitDraft>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v)?.keys() ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
       }
     }
-  }
-  return null;
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      components.push(component.sort());
+    }
+  };
+  for (const v of names) if (!index.has(v)) visit(v);
+  return components;
 }
 
 function sameFits(same: InhibitSame, id: Identity): boolean {

@@ -156,9 +156,6 @@ export async function fetchOverview(cfg: SourceConfig, signal?: AbortSignal, rea
     if (!(err instanceof OverviewError)) throw err;
     throw new SourceError('not_overview', `S2 API body is not an overview: ${redact(err.message, cfg.token)}`);
   }
-  // What is left out is logged, and its messages quote values of the body, which may echo the token.
-  for (const m of overview.malformed) m.message = redact(m.message, cfg.token);
-  overview.malformedEntries = overview.malformedEntries.map((m) => redact(m, cfg.token));
   const done = performance.now();
   return { overview, body, bytes: body.length, fetchMs: parseStarted - started, parseMs: done - parseStarted };
 }

@@ -416,12 +416,13 @@ function readItems(
     const warehouse = warehouses.good.get(warehouseId);
     const product = products.good.get(productId);
     // An entry's id was checked once; only an id no entry has is checked here, off the hot path.
+    // Such an item is held by its ids (in memory they are exact): only that item, not the poll.
     if (warehouse === undefined && !warehouseId.isWellFormed()) {
-      malformed.push(identified(i, null, productId, badId(`items[${i}].warehouseId`, warehouseId)));
+      malformed.push(identified(i, warehouseId, productId, badId(`items[${i}].warehouseId`, warehouseId)));
       continue;
     }
     if (product === undefined && !productId.isWellFormed()) {
-      malformed.push(identified(i, warehouseId, null, badId(`items[${i}].level.productId`, productId)));
+      malformed.push(identified(i, warehouseId, productId, badId(`items[${i}].level.productId`, productId)));
       continue;
     }
     const cell = seen.cellOf(warehouse, product);

@@ -125,7 +125,12 @@ function gunzipChunk(gz: Buffer): number {
 function makeDirectories(dir: string): void {
   const parent = path.dirname(dir);
   if (parent !== dir && fs.statSync(parent, { throwIfNoEntry: false }) === undefined) makeDirectories(parent);
-  fs.mkdirSync(dir);
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    // Made meanwhile (two daemons starting on one new SNAPSHOT_DIR): fine if it is a folder.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(dir).isDirectory()) throw err;
+  }
 }
 
 /** Creates `dir` when missing and checks that files can be written there; a UserError naming it otherwise. */

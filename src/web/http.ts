@@ -32,13 +32,16 @@ export interface HttpOptions {
 }
 
 /**
- * The request target as a URL on this server, or null when it is not one. A target is a path:
- * resolved against a base, `//a:b` would be read as a host and port (and throw, outside any
- * handler), `//api/status` as the path `/status` of a host `api`.
+ * The request target as a URL on this server, or null when it is not one. A target is a path
+ * (resolved against a base, `//a:b` would be read as a host and port, and throw outside any
+ * handler; `//api/status` as the path `/status` of a host `api`), or an absolute URL (a proxy's
+ * `GET http://host/metrics`), whose path is taken.
  */
 function requestUrl(target: string | undefined): URL | null {
   try {
-    return new URL(`http://localhost${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
+    if (target === undefined || target.startsWith('/')) return new URL(`http://localhost${target ?? '/'}`);
+    const absolute = new URL(target);
+    return absolute.protocol === 'http:' || absolute.protocol === 'https:' ? new URL(`http://localhost${absolute.pathname}${absolute.search}`) : null;
   } catch {
     return null;
   }

@@ -294,5 +294,12 @@ describe('daemon', () => {
     await daemon.pollNow();
     expect(log.text()).not.toContain(s2.token);
     expect(log.text()).toMatch(/rejected the token/);
+    // What the overview leaves out is logged quoting the body's values, which may echo the token.
+    const echoing = sampleOverview();
+    (echoing.items[0].level as Record<string, unknown>).available = s2.token;
+    s2.answer = { kind: 'json', body: echoing };
+    await daemon.pollNow();
+    expect(log.text()).toMatch(/item left out: items\[0\]\.level\.available: expected an integer, got \\"\[token\]\\"/);
+    expect(log.text()).not.toContain(s2.token);
   });
 });

@@ -633,6 +633,7 @@ describe('YAML itself', () => {
     expect(problems('rules:\n  - name: a\n    summary: "unclosed {{sku}}\n    type: stale\n')).toEqual(['3:14: YAML syntax error: Missing closing "quote']);
     expect(problems("rules:\n  - name: 'a\n    type: stale\n")).toEqual(["2:11: YAML syntax error: Missing closing 'quote"]);
     expect(problems('rules:\n  - name: "a \\" b\n    type: stale\n')).toEqual(['2:11: YAML syntax error: Missing closing "quote']);
+    expect(problems("rules:\n  - name: 'it''s\n    type: stale\n")).toEqual(["2:11: YAML syntax error: Missing closing 'quote"]);
   });
 
   test('a duration too long to count says so, not how to write one', () => {

@@ -368,9 +368,10 @@ describe('toOverview: malformed warehouse and product entries', () => {
     });
     expect(overview.malformedEntries).toEqual(['warehouses[1].id: expected text without lone surrogates (it cannot be stored as UTF-8), got "w\\ud800"']);
     expect(overview.items.map((i) => i.productId)).toEqual(['p1', 'p\ud83d\ude00']);
+    // Held by their ids (exact in memory): only these items, not every alert of the poll.
     expect(overview.malformed.map((m) => [m.warehouseId, m.productId, m.message])).toEqual([
-      ['w1', undefined, 'items[1].level.productId: expected text without lone surrogates (it cannot be stored as UTF-8), got "abc\\ud800def"'],
-      [undefined, 'p1', 'items[2].warehouseId: expected text without lone surrogates (it cannot be stored as UTF-8), got "w\\udc00"'],
+      ['w1', 'abc\ud800def', 'items[1].level.productId: expected text without lone surrogates (it cannot be stored as UTF-8), got "abc\\ud800def"'],
+      ['w\udc00', 'p1', 'items[2].warehouseId: expected text without lone surrogates (it cannot be stored as UTF-8), got "w\\udc00"'],
     ]);
   });
 

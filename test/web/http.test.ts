@@ -116,6 +116,8 @@ describe('HTTP_HOST and HTTP_AUTH', () => {
       expect({ target, anonymous, known: known.status, body: JSON.parse(known.body) }).toEqual({ target, anonymous: 401, known: 404, body: { error: `no such page: ${target}` } });
     }
     expect(run.exit).toBeNull();
+    // An absolute-form target (as a proxy sends it) is its path.
+    expect((await request('127.0.0.1', port, `http://127.0.0.1:${port}/metrics`, { authorization: basic(USER, PASSWORD) })).status).toBe(200);
     // Health probes carry no credentials.
     const health = await request('127.0.0.1', port, '/healthz');
     expect(health.status).toBe(200);
