@@ -1,7 +1,7 @@
 // The environment, read and validated once (SPEC section 2). Every problem is reported at once,
 // each as one line naming the variable; values of secrets are never echoed.
 import { isIP } from 'node:net';
-import { parseDuration } from './duration';
+import { MAX_TIMER_MS, parseDuration } from './duration';
 import { UserError } from './errors';
 import { parseSmtpUrl } from './notify/email/send';
 import { checkSourceConfig } from './source/client';
@@ -204,9 +204,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions): Con
     jobLockMs,
   };
 }
-
-/** The longest delay a Node timer takes (about 24.8 days); a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The database a REDIS_URL selects, read as ioredis reads it (the path, else `?db=`): 0 when it

@@ -9,13 +9,17 @@ const UNIT_MS: Record<string, number> = {
   w: 604_800_000,
 };
 
-const WHOLE = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+/** Written as a duration (`90s`, `1h30m`): parseDuration refuses such a text only as zero or as too long. */
+export const DURATION_SYNTAX = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+
+/** The longest delay a Node timer takes (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 const PART = /(\d+)(ms|s|m|h|d|w)/g;
 
 /** Milliseconds for a duration string, or null when it is not one (or is zero). */
 export function parseDuration(text: string): number | null {
   const s = text.trim();
-  if (!WHOLE.test(s)) return null;
+  if (!DURATION_SYNTAX.test(s)) return null;
   let total = 0;
   for (const m of s.matchAll(PART)) total += Number(m[1]) * UNIT_MS[m[2]];
   return total > 0 && Number.isSafeInteger(total) ? total : null;

@@ -2,6 +2,7 @@
 // logged); the redact list is a second line of defence for the places a secret could sit.
 import { format } from 'node:util';
 import pino, { type Logger } from 'pino';
+import { oneLine } from './errors';
 
 export type { Logger };
 
@@ -31,5 +32,5 @@ export function createLogger(level: string, destination?: pino.DestinationStream
  * errors. For the commands that run a daemon (`run`, `poll --once`).
  */
 export function logConsoleWarnings(log: Logger): void {
-  console.warn = (...args: unknown[]) => log.warn(format(...args).replace(/\s*\n\s*/g, ' '));
+  console.warn = (...args: unknown[]) => log.warn(oneLine(format(...args)));
 }

@@ -3,6 +3,7 @@
 // can abort Node outright) and alias bombs ("billion laughs").
 import { CST, Lexer, LineCounter, isScalar, parseDocument, visit, type Document, type Pair } from 'yaml';
 import type { RuleError } from '../model';
+import { truncate } from './reader';
 
 /** Hand-written rule files are a few KB; 1 MiB is thousands of rules and still parses in about a second. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -151,8 +152,7 @@ function keyStart(pair: Pair): number | undefined {
 
 function keySource(pair: Pair): string {
   const key = pair.key;
-  const text = isScalar(key) ? (key.source ?? String(key.value)) : '';
-  return JSON.stringify(text).slice(1, -1).slice(0, 60);
+  return truncate(isScalar(key) ? (key.source ?? String(key.value)) : '');
 }
 
 function sameKey(a: Pair, b: Pair): boolean {

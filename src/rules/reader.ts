@@ -3,7 +3,7 @@
 // here, on every string value read, before the value is checked.
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { RuleError, SourcePos } from '../model';
-import { parseDuration } from '../duration';
+import { DURATION_SYNTAX, parseDuration } from '../duration';
 import { didYouMean } from './suggest';
 
 /** Anything yaml can hand us in a document (nodes, plain values for missing keys). */
@@ -29,8 +29,6 @@ const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const MAX_SHOWN = 60;
 /** `0s`, `0m`, `0h0m`: what parseDuration refuses as zero. */
 const ZERO_DURATION = /^(?:0+(?:ms|s|m|h|d|w))+$/;
-/** Written as a duration: parseDuration refuses it only as zero or as too long. */
-const DURATION_SYNTAX = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 
 export class FileReader {
   constructor(

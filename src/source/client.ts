@@ -14,7 +14,7 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
-import { formatDuration } from '../duration';
+import { formatDuration, MAX_TIMER_MS } from '../duration';
 import { scrubSecrets } from '../redact';
 import type { OverviewReader } from './incremental';
 import { jsonErrorReason, OverviewError, stripBom, toOverview, type SourceOverview } from './overview';
@@ -195,7 +195,7 @@ function download(url: URL, cfg: SourceConfig, signal: AbortSignal | undefined):
       agent: false,
     });
     // setTimeout fires at once past 2^31-1 ms; nobody means a timeout that long anyway.
-    const timer = setTimeout(() => fail('timeout', `S2 API timed out after ${formatTimeout(cfg.timeoutMs)}`), Math.min(cfg.timeoutMs, 2 ** 31 - 1));
+    const timer = setTimeout(() => fail('timeout', `S2 API timed out after ${formatTimeout(cfg.timeoutMs)}`), Math.min(cfg.timeoutMs, MAX_TIMER_MS));
     signal?.addEventListener('abort', onAbort, { once: true });
 
     req.on('error', (err) => fail('unreachable', `S2 API unreachable (${messageOf(err)})`));
